@@ -1,0 +1,64 @@
+package io.unimatte.api;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Map;
+
+/**
+ * Stable error codes and their HTTP statuses. Every error leaves the server as
+ * {@code {"error":{"code":..., "message":..., "status":...}}}; clients branch on {@code code}.
+ */
+public final class ApiErrors {
+  private ApiErrors() {
+  }
+
+  private static final int DEFAULT_STATUS = 500;
+
+  /** Code → HTTP status. Codes never change meaning once published. */
+  public static final Map<String, Integer> STATUS = Map.ofEntries(
+      Map.entry("missing_image", 400),
+      Map.entry("empty_input", 400),
+      Map.entry("invalid_parameter", 400),
+      Map.entry("unknown_model", 400),
+      Map.entry("not_found", 404),
+      Map.entry("method_not_allowed", 405),
+      Map.entry("payload_too_large", 413),
+      Map.entry("image_too_large", 413),
+      Map.entry("too_many_frames", 413),
+      Map.entry("unsupported_media_type", 415),
+      Map.entry("unsupported_format", 415),
+      Map.entry("corrupt_image", 422),
+      Map.entry("invalid_dimensions", 422),
+      Map.entry("inference_failed", 500),
+      Map.entry("internal_error", 500),
+      Map.entry("queue_full", 503),
+      Map.entry("queue_timeout", 503),
+      Map.entry("model_not_ready", 503),
+      Map.entry("shutting_down", 503),
+      Map.entry("inference_timeout", 504));
+
+  /** HTTP status of {@code code} (500 for a code this table does not know). */
+  public static int status(String code) {
+    return STATUS.getOrDefault(code, DEFAULT_STATUS);
+  }
+
+  /** Ends the exchange with the JSON error; adds {@code Retry-After} when given. */
+  public static void send(RoutingContext ctx, String code, String message, long retryAfterSecs) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    int status = status(code);
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    if (retryAfterSecs > 0) {
+      ctx.response().putHeader("Retry-After", Long.toString(retryAfterSecs));
+    }
+    ctx.response().setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", new JsonObject()
+            .put("code", code).put("message", message).put("status", status)).encode());
+  }
+}

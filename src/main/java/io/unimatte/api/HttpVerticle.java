@@ -1,0 +1,177 @@
+package io.unimatte.api;
+
+import io.unimatte.config.AppConfig;
+import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.service.MatteException;
+import io.unimatte.service.MatteRequest;
+import io.unimatte.service.MatteResult;
+import io.unimatte.service.MattingService;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.logging.Logger;
+
+/**
+ * The HTTP API on the event loop: uploads in, cutouts out. Runs as several instances sharing
+ * one port; all heavy work goes through {@link MattingService} (worker pool + inference verticle).
+ *
+ * <p>Deployment config: the whole {@code config.json} plus {@code "modelDir"}, the folder of the
+ * served model (its {@code model.json} is read at start).
+ */
+public final class HttpVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
+  /** Multipart field that carries the image. */
+  public static final String IMAGE_FIELD = "image";
+  private static final long STATUS_TIMEOUT_MS = 2_000;
+
+  private MattingService service;
+  private HttpServer server;
+  private String modelName;
+
+  @Override
+  public Future<?> start() {
+    JsonObject all = config();
+    JsonObject http = all.getJsonObject("server");
+    Path modelDir = Path.of(all.getString("modelDir"));
+    return vertx.<ModelDescriptor>executeBlocking(() -> ModelDescriptor.read(modelDir)).compose(model -> {
+      modelName = model.name();
+      service = MattingService.create(vertx, all.getJsonObject("imaging"), model);
+      Router router = router(http);
+      server = vertx.createHttpServer(new HttpServerOptions()
+          .setHost(AppConfig.requireString(http, "host"))
+          .setPort(AppConfig.requireInt(http, "port")));
+      return server.requestHandler(router).listen();
+    });
+  }
+
+  private Router router(JsonObject http) {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(this::health);
+    router.post("/api/v1/matte")
+        .handler(BodyHandler.create()
+            .setBodyLimit(AppConfig.requireLong(http, "maxRequestBytes"))
+            .setUploadsDirectory(AppConfig.requireString(http, "uploadsDir"))
+            .setDeleteUploadedFilesOnEnd(true))
+        .handler(this::matte);
+    router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
+        AppConfig.requireString(http, "webroot")));
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> ApiErrors.send(ctx, "not_found", "no such resource: " + ctx.request().path(), 0));
+    router.errorHandler(405, ctx -> ApiErrors.send(ctx, "method_not_allowed",
+        ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
+    return router;
+  }
+
+  private void health(RoutingContext ctx) {
+    JsonObject ready = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP)
+        .get(InferenceVerticle.STATUS_MAP);
+    if (ready == null) {
+      ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
+          .putHeader("Retry-After", "5")
+          .end(new JsonObject().put("status", "starting").put("model", modelName).encode());
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(InferenceVerticle.STATUS_ADDRESS, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS))
+        .onComplete(ar -> {
+          JsonObject body = ar.succeeded() ? ar.result().body() : ready.copy().put("status", "busy");
+          ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
+              .putHeader("Content-Type", "application/json").end(body.encode());
+        });
+  }
+
+  private void matte(RoutingContext ctx) {
+    String outputParam = ctx.request().getParam("output", "rgba").toLowerCase(Locale.ROOT);
+    MatteRequest.OutputKind output;
+    switch (outputParam) {
+      case "rgba", "cutout" -> output = MatteRequest.OutputKind.RGBA;
+      case "alpha", "mask", "matte" -> output = MatteRequest.OutputKind.ALPHA;
+      default -> {
+        ApiErrors.send(ctx, "invalid_parameter", "output must be 'rgba' or 'alpha', got '" + outputParam + "'", 0);
+        return;
+      }
+    }
+    String jobId = UUID.randomUUID().toString();
+    readImage(ctx).compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, output)))
+        .onSuccess(res -> sendResult(ctx, jobId, res))
+        .onFailure(err -> {
+          if (err instanceof MatteException me) {
+            ApiErrors.send(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
+          } else {
+            LOG.severe("event=request_error job=" + jobId + " error=" + err);
+            ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
+          }
+        });
+  }
+
+  /** The image bytes: the multipart field {@code image}, or the raw body of an image-typed request. */
+  private Future<byte[]> readImage(RoutingContext ctx) {
+    String type = ctx.request().getHeader("Content-Type");
+    String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
+    if (media.startsWith("multipart/form-data")) {
+      for (FileUpload up : ctx.fileUploads()) {
+        if (IMAGE_FIELD.equals(up.name())) {
+          return vertx.fileSystem().readFile(up.uploadedFileName()).map(Buffer::getBytes);
+        }
+      }
+      return Future.failedFuture(new MatteException("missing_image",
+          "send the image as the multipart form field 'image' (curl -F image=@photo.jpg)"));
+    }
+    if (media.startsWith("image/") || media.equals("application/octet-stream")) {
+      Buffer body = ctx.body().buffer();
+      return Future.succeededFuture(body == null ? new byte[0] : body.getBytes());
+    }
+    return Future.failedFuture(new MatteException("unsupported_media_type",
+        "send multipart/form-data with a field 'image', or the raw image with an image/* content type"
+            + (media.isEmpty() ? "" : " (got '" + media + "')")));
+  }
+
+  private void sendResult(RoutingContext ctx, String jobId, MatteResult res) {
+    ctx.response()
+        .putHeader("Content-Type", res.contentType())
+        .putHeader("X-Width", Integer.toString(res.width()))
+        .putHeader("X-Height", Integer.toString(res.height()))
+        .putHeader("X-Model", res.model())
+        .putHeader("X-Job-Id", jobId)
+        .putHeader("X-Batch-Size", Integer.toString(res.batchSize()))
+        .putHeader("X-Timing", res.timing().header())
+        .end(Buffer.buffer(res.bytes()));
+  }
+
+  private void failure(RoutingContext ctx) {
+    int status = ctx.statusCode();
+    if (status == 413) {
+      ApiErrors.send(ctx, "payload_too_large", "the request is larger than the server accepts", 0);
+    } else if (status == 400) {
+      ApiErrors.send(ctx, "invalid_parameter", "malformed request", 0);
+    } else if (status == 404) {
+      ApiErrors.send(ctx, "not_found", "no such resource: " + ctx.request().path(), 0);
+    } else {
+      LOG.severe("event=unhandled_failure path=" + ctx.request().path() + " status=" + status
+          + " error=" + ctx.failure());
+      ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
+    }
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (service != null) {
+      service.close();
+    }
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}

@@ -1,0 +1,218 @@
+package io.unimatte.inference;
+
+import io.unimatte.config.AppConfig;
+import io.unimatte.jobs.BatchingEngine;
+import io.unimatte.jobs.EngineException;
+import io.unimatte.jobs.EngineStats;
+import io.unimatte.jobs.ProgressEvent;
+import io.unimatte.jobs.QueueFullException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * Owns the model session: the only code that calls it. Deploy it as a worker
+ * ({@code ThreadingModel.WORKER}): loading and warming the model block for seconds.
+ *
+ * <p>Requests arrive on {@link #ADDRESS} as {@link InferenceRequest}s and enter a bounded batching
+ * queue; the engine's single thread runs one session call per batch. Replies are
+ * {@link InferenceReply}s; domain errors (full queue, timeout, failed batch) travel inside the
+ * reply so the caller gets a stable code, not a transport failure.
+ */
+public final class InferenceVerticle extends VerticleBase {
+  /** Event-bus address of inference requests. */
+  public static final String ADDRESS = "unimatte.inference";
+  /** Event-bus address answering the engine's status and counters. */
+  public static final String STATUS_ADDRESS = "unimatte.inference.status";
+  /** Event-bus address of per-image progress events (JSON). */
+  public static final String PROGRESS_ADDRESS = "unimatte.progress";
+  /** Local shared-map name/key where readiness is published for {@code /health}. */
+  public static final String STATUS_MAP = "unimatte.status";
+
+  private static final Logger LOG = Logger.getLogger(InferenceVerticle.class.getName());
+
+  private final Supplier<MattingSession> sessionFactory;
+  private MattingSession session;
+  private BatchingEngine<InferenceRequest, float[]> engine;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long shutdownGraceMs;
+  private long readyAtMillis;
+  private long coldStartMillis;
+
+  /**
+   * @param sessionFactory opens the session (called on this worker's thread, may block); the
+   *                       verticle closes the session when undeployed
+   */
+  public InferenceVerticle(Supplier<MattingSession> sessionFactory) {
+    this.sessionFactory = sessionFactory;
+  }
+
+  /** Registers the local codecs for the message types; idempotent per event bus. */
+  public static void registerCodecs(EventBus bus) {
+    try {
+      bus.registerDefaultCodec(InferenceRequest.class, new LocalCodec<>(InferenceRequest.class));
+      bus.registerDefaultCodec(InferenceReply.class, new LocalCodec<>(InferenceReply.class));
+    } catch (IllegalStateException alreadyRegistered) {
+      // a second deployment in the same Vert.x instance: codecs are already there
+    }
+  }
+
+  @Override
+  public Future<?> start() {
+    long t0 = System.nanoTime();
+    JsonObject cfg = config();
+    registerCodecs(vertx.eventBus());
+    session = sessionFactory.get();
+    warmUp(AppConfig.requireInt(cfg, "warmupRuns"), AppConfig.requireInt(cfg, "maxBatchSize"));
+    shutdownGraceMs = AppConfig.requireLong(cfg, "shutdownGraceMs");
+    EventBus bus = vertx.eventBus();
+    engine = BatchingEngine.<InferenceRequest, float[]>builder()
+        .name("unimatte-session-" + session.descriptor().name())
+        .maxBatchSize(AppConfig.requireInt(cfg, "maxBatchSize"))
+        .maxBatchDelay(Duration.ofMillis(AppConfig.requireLong(cfg, "maxBatchDelayMs")))
+        .maxQueueSize(AppConfig.requireInt(cfg, "maxQueueSize"))
+        .queueTimeout(Duration.ofMillis(AppConfig.requireLong(cfg, "queueTimeoutMs")))
+        .processor(this::process)
+        .listener(e -> bus.publish(PROGRESS_ADDRESS, progressJson(e)))
+        .build();
+    consumers.add(bus.<InferenceRequest>localConsumer(ADDRESS, this::onRequest));
+    consumers.add(bus.<JsonObject>localConsumer(STATUS_ADDRESS, m -> m.reply(status())));
+    coldStartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    readyAtMillis = System.currentTimeMillis();
+    vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(STATUS_MAP, status());
+    LOG.info("event=inference_ready model=" + session.descriptor().name() + " device=" + session.device()
+        + " coldStartMs=" + coldStartMillis);
+    return Future.succeededFuture();
+  }
+
+  /** The first session calls are slow (graph optimisation, kernel selection): pay for them before ready. */
+  private void warmUp(int runs, int maxBatch) {
+    ModelDescriptor d = session.descriptor();
+    try {
+      for (int i = 0; i < runs; i++) {
+        long t = System.nanoTime();
+        session.run(List.of(new float[d.inputFloats()]));
+        LOG.info("event=warmup model=" + d.name() + " run=" + (i + 1) + " batch=1 ms="
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t));
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException("model '" + d.name() + "' failed its warm-up run: " + e.getMessage(), e);
+    }
+  }
+
+  private List<float[]> process(List<InferenceRequest> batch) throws Exception {
+    long start = System.nanoTime();
+    List<float[]> inputs = new ArrayList<>(batch.size());
+    for (InferenceRequest r : batch) {
+      r.inferStartNanos = start;
+      r.batchSize = batch.size();
+      inputs.add(r.input());
+    }
+    List<float[]> out = session.run(inputs);
+    long end = System.nanoTime();
+    for (InferenceRequest r : batch) {
+      r.inferEndNanos = end;
+    }
+    LOG.fine(() -> "event=batch size=" + batch.size() + " ms=" + TimeUnit.NANOSECONDS.toMillis(end - start));
+    return out;
+  }
+
+  private void onRequest(Message<InferenceRequest> msg) {
+    InferenceRequest req = msg.body();
+    if (!session.descriptor().name().equals(req.model())) {
+      msg.reply(InferenceReply.error("unknown_model", "model '" + req.model() + "' is not loaded", 0));
+      return;
+    }
+    req.enqueuedNanos = System.nanoTime();
+    engine.submit(req.ref(), req).whenComplete((alpha, err) -> {
+      if (err == null) {
+        msg.reply(InferenceReply.ok(alpha, req.batchSize,
+            TimeUnit.NANOSECONDS.toMillis(req.inferStartNanos - req.enqueuedNanos),
+            TimeUnit.NANOSECONDS.toMillis(req.inferEndNanos - req.inferStartNanos)));
+        return;
+      }
+      Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (cause instanceof QueueFullException full) {
+        msg.reply(InferenceReply.error(full.code(), "the inference queue is full",
+            Math.max(1, full.retryAfter().toSeconds())));
+      } else if (cause instanceof EngineException ee) {
+        msg.reply(InferenceReply.error(ee.code(), ee.getMessage(), 0));
+      } else {
+        LOG.warning("event=inference_error job=" + req.ref().jobId() + " item=" + req.ref().index()
+            + " error=" + cause);
+        msg.reply(InferenceReply.error("inference_failed", "the model failed on this image", 0));
+      }
+    });
+  }
+
+  private JsonObject status() {
+    EngineStats s = engine.stats();
+    JsonArray histogram = new JsonArray();
+    long[] h = s.batchSizeHistogram();
+    for (int i = 1; i < h.length; i++) {
+      histogram.add(h[i]);
+    }
+    return new JsonObject()
+        .put("status", "ready")
+        .put("model", session.descriptor().name())
+        .put("device", session.device())
+        .put("inputSize", session.descriptor().input().size())
+        .put("coldStartMs", coldStartMillis)
+        .put("readyAt", readyAtMillis)
+        .put("queueDepth", engine.queueDepth())
+        .put("submitted", s.submitted())
+        .put("completed", s.completed())
+        .put("failed", s.failed())
+        .put("rejected", s.rejected())
+        .put("timedOut", s.timedOut())
+        .put("batches", s.batches())
+        .put("maxBatchSeen", s.maxBatchSeen())
+        .put("batchSizeHistogram", histogram);
+  }
+
+  static JsonObject progressJson(ProgressEvent e) {
+    JsonObject j = new JsonObject()
+        .put("type", "progress")
+        .put("jobId", e.ref().jobId())
+        .put("index", e.ref().index())
+        .put("stage", e.stage().name().toLowerCase())
+        .put("ts", e.timestampMillis());
+    if (e.queuePosition() >= 0) {
+      j.put("queuePosition", e.queuePosition());
+    }
+    if (e.batchSize() > 0) {
+      j.put("batchSize", e.batchSize());
+    }
+    if (e.errorCode() != null) {
+      j.put("code", e.errorCode());
+    }
+    return j;
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.sharedData().getLocalMap(STATUS_MAP).remove(STATUS_MAP);
+    Promise<Void> done = Promise.promise();
+    List<Future<Void>> unregs = new ArrayList<>();
+    consumers.forEach(c -> unregs.add(c.unregister()));
+    engine.shutdown(Duration.ofMillis(shutdownGraceMs)).whenComplete((v, e) -> {
+      session.close();
+      LOG.info("event=inference_stopped model=" + session.descriptor().name());
+      done.complete();
+    });
+    return Future.all(unregs).transform(ar -> done.future());
+  }
+}

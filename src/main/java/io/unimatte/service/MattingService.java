@@ -1,0 +1,35 @@
+package io.unimatte.service;
+
+import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.service.impl.DefaultMattingService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The matting pipeline every way in shares (HTTP upload, batch job, WebSocket):
+ * decode and preprocess on the imaging worker pool, inference over the event bus, then
+ * upscale, compose and encode on the worker pool again. Never blocks the caller's event loop.
+ *
+ * <p>Publishes progress events for each image on {@code unimatte.progress}:
+ * {@code queued → decoded → (inferring, from the engine) → encoded → done}, or {@code failed}.
+ */
+public interface MattingService {
+
+  /** Name of the worker pool that decodes, resizes and encodes. */
+  String IMAGING_POOL = "unimatte-imaging";
+
+  /**
+   * @param imaging the {@code imaging} section of {@code config.json}
+   * @param model   the descriptor of the model the inference verticle serves
+   */
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelDescriptor model) {
+    return new DefaultMattingService(vertx, imaging, model);
+  }
+
+  /** Cuts out one image; fails with a {@link MatteException} carrying a stable code. */
+  Future<MatteResult> matte(MatteRequest request);
+
+  /** Releases the worker pool. */
+  void close();
+}

@@ -1,0 +1,147 @@
+package io.unimatte.service.impl;
+
+import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.Compositor;
+import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.ImageDecodeException;
+import io.unimatte.imaging.ImageDecoder;
+import io.unimatte.imaging.ImageLimits;
+import io.unimatte.imaging.PngEncoder;
+import io.unimatte.imaging.Resizer;
+import io.unimatte.inference.InferenceReply;
+import io.unimatte.inference.InferenceRequest;
+import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.jobs.ItemRef;
+import io.unimatte.service.MatteException;
+import io.unimatte.service.MatteRequest;
+import io.unimatte.service.MatteResult;
+import io.unimatte.service.MattingService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/** The pipeline of {@link MattingService}. */
+public final class DefaultMattingService implements MattingService {
+  private static final Logger LOG = Logger.getLogger(DefaultMattingService.class.getName());
+  private static final String PNG = "image/png";
+  /** Extra time the event-bus request waits beyond the queue timeout, for the batch in flight. */
+  private static final long REPLY_MARGIN_MS = 600_000;
+
+  private final Vertx vertx;
+  private final WorkerExecutor pool;
+  private final ModelDescriptor model;
+  private final ImageDecoder decoder;
+  private final PngEncoder png;
+  private final DeliveryOptions delivery;
+
+  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelDescriptor model) {
+    this.vertx = vertx;
+    this.model = model;
+    this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, AppConfig.requireInt(imaging, "workerPoolSize"));
+    this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
+        AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
+    this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
+    this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(REPLY_MARGIN_MS);
+  }
+
+  private record Prepared(DecodedImage image, float[] input, long decodeMs) {
+  }
+
+  @Override
+  public Future<MatteResult> matte(MatteRequest req) {
+    ItemRef ref = new ItemRef(req.jobId(), req.index());
+    publish(ref, "queued", null);
+    long t0 = System.nanoTime();
+    return pool.<Prepared>executeBlocking(() -> prepare(req, t0), false)
+        .compose(prep -> {
+          publish(ref, "decoded", null);
+          return vertx.eventBus()
+              .<InferenceReply>request(InferenceVerticle.ADDRESS,
+                  new InferenceRequest(ref, model.name(), prep.input()), delivery)
+              .recover(err -> Future.failedFuture(transportError(err)))
+              .compose(msg -> {
+                InferenceReply r = msg.body();
+                if (r.failed()) {
+                  return Future.failedFuture(new MatteException(r.errorCode(), r.errorMessage(), r.retryAfterSecs()));
+                }
+                return pool.executeBlocking(() -> finish(req, prep, r), false);
+              });
+        })
+        .onSuccess(res -> {
+          publish(ref, "encoded", null);
+          publish(ref, "done", null);
+          LOG.info("event=matte_done job=" + req.jobId() + " item=" + req.index() + " size=" + res.width() + "x"
+              + res.height() + " batch=" + res.batchSize() + " " + res.timing().header().replace(';', ' '));
+        })
+        .recover(err -> {
+          MatteException me = err instanceof MatteException m ? m
+              : new MatteException("internal_error", "unexpected failure: " + err.getMessage());
+          if (!(err instanceof MatteException)) {
+            LOG.severe("event=matte_error job=" + req.jobId() + " item=" + req.index() + " error=" + err);
+          } else {
+            LOG.info("event=matte_failed job=" + req.jobId() + " item=" + req.index() + " code=" + me.code());
+          }
+          publish(ref, "failed", me.code());
+          return Future.failedFuture(me);
+        });
+  }
+
+  private Prepared prepare(MatteRequest req, long t0) {
+    DecodedImage img;
+    try {
+      img = decoder.decode(req.data());
+    } catch (ImageDecodeException e) {
+      throw new MatteException(e.code(), e.getMessage());
+    }
+    int size = model.input().size();
+    float[] input = new float[model.inputFloats()];
+    Resizer.toModelInput(img, size, model.input().mean(), model.input().std(), input, 0);
+    return new Prepared(img, input, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+  }
+
+  private MatteResult finish(MatteRequest req, Prepared prep, InferenceReply r) {
+    long t = System.nanoTime();
+    DecodedImage img = prep.image();
+    int size = model.input().size();
+    byte[] alpha = Resizer.upscaleAlpha(r.alpha(), size, size, img.width(), img.height());
+    byte[] bytes = switch (req.output()) {
+      case ALPHA -> png.encodeGray(img.width(), img.height(), alpha);
+      case RGBA -> png.encodeRgba(img.width(), img.height(), Compositor.cutout(img, alpha));
+    };
+    long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
+    return new MatteResult(bytes, PNG, img.width(), img.height(), model.name(), r.batchSize(),
+        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs));
+  }
+
+  private static Throwable transportError(Throwable err) {
+    if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+      return new MatteException("model_not_ready", "the model is not loaded yet", 1);
+    }
+    if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
+      return new MatteException("inference_timeout", "the model did not answer in time");
+    }
+    return err;
+  }
+
+  private void publish(ItemRef ref, String stage, String code) {
+    JsonObject j = new JsonObject().put("type", "progress").put("jobId", ref.jobId()).put("index", ref.index())
+        .put("stage", stage).put("ts", System.currentTimeMillis());
+    if (code != null) {
+      j.put("code", code);
+    }
+    vertx.eventBus().publish(InferenceVerticle.PROGRESS_ADDRESS, j);
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

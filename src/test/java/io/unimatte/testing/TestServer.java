@@ -1,0 +1,105 @@
+package io.unimatte.testing;
+
+import io.unimatte.UnimatteServer;
+import io.unimatte.config.AppConfig;
+import io.unimatte.inference.MattingSession;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * A real Unimatte server on a free loopback port, configured from the project's
+ * {@code config.json} with overrides, for black-box tests over HTTP.
+ */
+public final class TestServer implements AutoCloseable {
+  private static final long START_TIMEOUT_SECONDS = 180;
+  private final Vertx vertx;
+  private final int port;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestServer(Vertx vertx, int port) {
+    this.vertx = vertx;
+    this.port = port;
+  }
+
+  /** Starts with the model in {@code modelsDir/modelName}; {@code tweak} edits the config. */
+  public static TestServer start(Path modelsDir, String modelName, Supplier<MattingSession> sessions,
+                                 Consumer<JsonObject> tweak) throws Exception {
+    JsonObject json = AppConfig.load(Path.of("config.json"), java.util.Map.of(), new String[0]).json();
+    int port = freePort();
+    json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1)
+        .put("uploadsDir", Files.createTempDirectory("unimatte-uploads").toString());
+    json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName);
+    json.getJsonObject("inference").put("warmupRuns", 1);
+    tweak.accept(json);
+    AppConfig config = AppConfig.of(json);
+    Vertx vertx = Vertx.vertx();
+    Supplier<MattingSession> s = sessions != null ? sessions : UnimatteServer.tensorFlowSessions(config);
+    UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture()
+        .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return new TestServer(vertx, port);
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public URI uri(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + port + pathAndQuery);
+  }
+
+  public HttpResponse<byte[]> get(String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** POSTs {@code data} as the multipart field {@code field} (like {@code curl -F field=@file}). */
+  public HttpResponse<byte[]> postMultipart(String path, String field, String filename, String contentType,
+                                            byte[] data) throws Exception {
+    String boundary = "----unimatte" + UUID.randomUUID();
+    byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field + "\"; filename=\""
+        + filename + "\"\r\nContent-Type: " + contentType + "\r\n\r\n").getBytes();
+    byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes();
+    byte[] body = new byte[head.length + data.length + tail.length];
+    System.arraycopy(head, 0, body, 0, head.length);
+    System.arraycopy(data, 0, body, head.length, data.length);
+    System.arraycopy(tail, 0, body, head.length + data.length, tail.length);
+    return http.send(HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** POSTs the raw bytes with the given content type. */
+  public HttpResponse<byte[]> postRaw(String path, String contentType, byte[] data) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}
