@@ -71,7 +71,8 @@ public final class TensorFlowMattingSession implements MattingSession {
     String device = gpu ? "gpu:0" : "cpu";
     LOG.info("event=model_loaded model=" + descriptor.name() + " device=" + device
         + " intraOp=" + options.intraOpThreads() + " interOp=" + options.interOpThreads()
-        + " bf16=" + options.bf16() + " gpuFp16=" + options.gpuFp16());
+        + " bf16=" + options.bf16() + " gpuFp16=" + options.gpuFp16()
+        + " onednn=" + System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "tf-default"));
     return new TensorFlowMattingSession(descriptor, bundle,
         sig.getInputsMap().get(descriptor.input().key()).getName(),
         sig.getOutputsMap().get(descriptor.output().key()).getName(), device);
