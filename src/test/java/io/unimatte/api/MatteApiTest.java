@@ -46,6 +46,7 @@ class MatteApiTest {
   @AfterAll
   static void stop() throws Exception {
     if (server != null) {
+      assertEquals(0, server.blockedThreadWarnings(), "Vert.x reported a blocked event loop");
       server.close();
     }
   }

@@ -28,6 +28,8 @@ public final class TestServer implements AutoCloseable {
   private static final long START_TIMEOUT_SECONDS = 180;
   private final Vertx vertx;
   private final int port;
+  private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
+  private java.util.logging.Handler blockedWatcher;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private TestServer(Vertx vertx, int port) {
@@ -50,7 +52,36 @@ public final class TestServer implements AutoCloseable {
     Supplier<MattingSession> s = sessions != null ? sessions : UnimatteServer.tensorFlowSessions(config);
     UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture()
         .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    return new TestServer(vertx, port);
+    TestServer server = new TestServer(vertx, port);
+    server.watchBlockedThreads();
+    return server;
+  }
+
+  /** Counts Vert.x's blocked-thread warnings (its checker logs them under this logger). */
+  private void watchBlockedThreads() {
+    blockedWatcher = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        String m = r.getMessage();
+        if (m != null && m.contains("has been blocked for")) {
+          blocked.incrementAndGet();
+        }
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    java.util.logging.Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker").addHandler(blockedWatcher);
+  }
+
+  /** How many blocked-thread warnings Vert.x logged since this server started. */
+  public int blockedThreadWarnings() {
+    return blocked.get();
   }
 
   private static int freePort() throws IOException {
@@ -100,6 +131,7 @@ public final class TestServer implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    java.util.logging.Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker").removeHandler(blockedWatcher);
     vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

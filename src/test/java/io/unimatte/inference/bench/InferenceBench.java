@@ -25,7 +25,7 @@ import java.util.Set;
 /**
  * Per-image inference time of ISNet (not a test): TF Java with the given session options, and
  * optionally ONNX Runtime Java on the same ONNX file. Prints the first run and the median of
- * the rest. Usage: {@code InferenceBench [tf|ort] runs batch intraOp interOp bf16(on|off)}.
+ * the rest. Usage: {@code InferenceBench [tf|ort] runs batch intraOp interOp bf16(on|off) [fp16]}.
  */
 public final class InferenceBench {
   private InferenceBench() {
@@ -38,6 +38,7 @@ public final class InferenceBench {
     int intra = args.length > 3 ? Integer.parseInt(args[3]) : 2;
     int inter = args.length > 4 ? Integer.parseInt(args[4]) : 1;
     boolean bf16 = args.length > 5 && args[5].equals("on");
+    boolean fp16 = args.length > 6 && args[6].equals("fp16");
     Path models = Path.of("models");
     ModelDescriptor d = ModelDescriptor.read(ModelImporter.ensureIsnet(models));
     DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(Path.of("../shared/testdata/photos/astronaut.png")));
@@ -64,7 +65,7 @@ public final class InferenceBench {
         }
       }
     } else {
-      try (MattingSession tf = TensorFlowMattingSession.load(d, new SessionOptions(intra, inter, bf16, false))) {
+      try (MattingSession tf = TensorFlowMattingSession.load(d, new SessionOptions(intra, inter, bf16, fp16))) {
         List<float[]> in = Collections.nCopies(batch, x);
         for (int r = 0; r < runs; r++) {
           long t = System.nanoTime();
@@ -74,8 +75,8 @@ public final class InferenceBench {
       }
     }
     long[] rest = times.subList(Math.min(2, times.size() - 1), times.size()).stream().mapToLong(Long::longValue).sorted().toArray();
-    System.out.printf("RESULT engine=%s batch=%d intra=%d inter=%d bf16=%s onednn=%s first=%dms median(after 2 warm-ups)=%dms perImage all=%s%n",
-        engine, batch, intra, inter, bf16, System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "default"),
+    System.out.printf("RESULT engine=%s device=%s batch=%d intra=%d inter=%d bf16=%s onednn=%s first=%dms median(after 2 warm-ups)=%dms perImage all=%s%n",
+        engine, System.getProperty("unimatte.device", "?"), batch, intra, inter, bf16, System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "default"),
         times.get(0), rest[rest.length / 2], times);
   }
 }
