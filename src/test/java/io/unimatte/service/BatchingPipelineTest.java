@@ -6,6 +6,7 @@ import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.testing.TestServer;
+import io.unimatte.testing.TestSessions;
 import io.unimatte.testing.TinyModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -43,40 +44,6 @@ class BatchingPipelineTest {
   @TempDir
   Path models;
 
-  /** The tiny TF model, made slower per call so concurrent requests queue behind it. */
-  static Supplier<MattingSession> slowTinyModel(Path dir, long delayMs, CountDownLatch gate) {
-    AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", dir.getParent().toString())
-        .put("default", dir.getFileName().toString())).put("inference", new JsonObject()
-        .put("intraOpThreads", 1).put("interOpThreads", 1)));
-    Supplier<MattingSession> real = UnimatteServer.tensorFlowSessions(cfg);
-    return () -> {
-      MattingSession s = real.get();
-      return new MattingSession() {
-        @Override
-        public ModelDescriptor descriptor() {
-          return s.descriptor();
-        }
-
-        @Override
-        public String device() {
-          return s.device();
-        }
-
-        @Override
-        public List<float[]> run(List<float[]> inputs) throws Exception {
-          gate.await(30, TimeUnit.SECONDS);
-          Thread.sleep(delayMs);
-          return s.run(inputs);
-        }
-
-        @Override
-        public void close() {
-          s.close();
-        }
-      };
-    };
-  }
-
   static byte[] png(int seed) throws Exception {
     BufferedImage img = new BufferedImage(64 + seed, 48, BufferedImage.TYPE_INT_RGB);
     for (int x = 0; x < img.getWidth() / 2; x++) {
@@ -93,7 +60,7 @@ class BatchingPipelineTest {
   void concurrentUploadsFormBatchesAndEveryImageGetsOneResultWithOrderedProgress() throws Exception {
     Path dir = TinyModel.write(models, "tiny");
     CountDownLatch open = new CountDownLatch(0);
-    try (TestServer server = TestServer.start(models, "tiny", slowTinyModel(dir, 150, open), cfg ->
+    try (TestServer server = TestServer.start(models, "tiny", TestSessions.slowTinyModel(dir, 150, open), cfg ->
         cfg.getJsonObject("inference").put("maxBatchSize", 4).put("maxBatchDelayMs", 50).put("maxQueueSize", 64))) {
       Map<String, List<String>> stagesByJob = new ConcurrentHashMap<>();
       List<JsonObject> inferring = new CopyOnWriteArrayList<>();
@@ -151,7 +118,7 @@ class BatchingPipelineTest {
   void fullQueueAnswers503WithRetryAfter() throws Exception {
     Path dir = TinyModel.write(models, "tiny");
     CountDownLatch gate = new CountDownLatch(1);
-    try (TestServer server = TestServer.start(models, "tiny", slowTinyModel(dir, 0, gate), cfg ->
+    try (TestServer server = TestServer.start(models, "tiny", TestSessions.slowTinyModel(dir, 0, gate), cfg ->
         cfg.getJsonObject("inference").put("maxBatchSize", 1).put("maxBatchDelayMs", 0).put("maxQueueSize", 2)
             .put("warmupRuns", 0))) {
       int n = 8;

@@ -40,6 +40,18 @@ public final class TestServer implements AutoCloseable {
   /** Starts with the model in {@code modelsDir/modelName}; {@code tweak} edits the config. */
   public static TestServer start(Path modelsDir, String modelName, Supplier<MattingSession> sessions,
                                  Consumer<JsonObject> tweak) throws Exception {
+    Starting s = startAsync(modelsDir, modelName, sessions, tweak);
+    s.ready().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return s.server();
+  }
+
+  /** A server whose deployment is still going on (the HTTP API answers while the model loads). */
+  public record Starting(TestServer server, java.util.concurrent.CompletableFuture<Void> ready) {
+  }
+
+  /** Like {@link #start} but returns as soon as deployment has begun. */
+  public static Starting startAsync(Path modelsDir, String modelName, Supplier<MattingSession> sessions,
+                                    Consumer<JsonObject> tweak) throws Exception {
     JsonObject json = AppConfig.load(Path.of("config.json"), java.util.Map.of(), new String[0]).json();
     int port = freePort();
     json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1)
@@ -50,11 +62,9 @@ public final class TestServer implements AutoCloseable {
     AppConfig config = AppConfig.of(json);
     Vertx vertx = Vertx.vertx();
     Supplier<MattingSession> s = sessions != null ? sessions : UnimatteServer.tensorFlowSessions(config);
-    UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture()
-        .get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     TestServer server = new TestServer(vertx, port);
     server.watchBlockedThreads();
-    return server;
+    return new Starting(server, UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture());
   }
 
   /** Counts Vert.x's blocked-thread warnings (its checker logs them under this logger). */

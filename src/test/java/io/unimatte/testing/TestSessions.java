@@ -1,0 +1,54 @@
+package io.unimatte.testing;
+
+import io.unimatte.UnimatteServer;
+import io.unimatte.config.AppConfig;
+import io.unimatte.inference.MattingSession;
+import io.unimatte.inference.ModelDescriptor;
+import io.vertx.core.json.JsonObject;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** Session factories for tests: the real tiny TF model, with controllable pacing. */
+public final class TestSessions {
+  private TestSessions() {
+  }
+
+  /** The tiny TF model, made slower per call so concurrent requests queue behind it. */
+  public static Supplier<MattingSession> slowTinyModel(Path dir, long delayMs, CountDownLatch gate) {
+    AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", dir.getParent().toString())
+        .put("default", dir.getFileName().toString())).put("inference", new JsonObject()
+        .put("intraOpThreads", 1).put("interOpThreads", 1)));
+    Supplier<MattingSession> real = UnimatteServer.tensorFlowSessions(cfg);
+    return () -> {
+      MattingSession s = real.get();
+      return new MattingSession() {
+        @Override
+        public ModelDescriptor descriptor() {
+          return s.descriptor();
+        }
+
+        @Override
+        public String device() {
+          return s.device();
+        }
+
+        @Override
+        public List<float[]> run(List<float[]> inputs) throws Exception {
+          gate.await(30, TimeUnit.SECONDS);
+          Thread.sleep(delayMs);
+          return s.run(inputs);
+        }
+
+        @Override
+        public void close() {
+          s.close();
+        }
+      };
+    };
+  }
+
+}
