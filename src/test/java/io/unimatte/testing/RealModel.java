@@ -7,7 +7,6 @@ import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.unimatte.modelimport.ModelImporter;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * The real ISNet model, imported (fetched with npm on first use) and loaded once per test run,
@@ -32,29 +31,8 @@ public final class RealModel {
     if (shared == null) {
       MattingSession s = TensorFlowMattingSession.load(ModelDescriptor.read(isnetDir()),
           new SessionOptions(THREADS, 1, false, false));
-      shared = new MattingSession() {
-        @Override
-        public ModelDescriptor descriptor() {
-          return s.descriptor();
-        }
-
-        @Override
-        public String device() {
-          return s.device();
-        }
-
-        @Override
-        public List<float[]> run(List<float[]> inputs) throws Exception {
-          synchronized (this) {
-            return s.run(inputs);
-          }
-        }
-
-        @Override
-        public void close() {
-          // shared across tests: never closed before the JVM exits
-        }
-      };
+      // shared across tests: never closed before the JVM exits
+      shared = new WrappedSession(s, () -> { }, false);
     }
     return shared;
   }

@@ -3,11 +3,9 @@ package io.unimatte.testing;
 import io.unimatte.UnimatteServer;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
-import io.unimatte.inference.ModelDescriptor;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -23,32 +21,9 @@ public final class TestSessions {
         .put("default", dir.getFileName().toString())).put("inference", new JsonObject()
         .put("intraOpThreads", 1).put("interOpThreads", 1)));
     Supplier<MattingSession> real = UnimatteServer.tensorFlowSessions(cfg);
-    return () -> {
-      MattingSession s = real.get();
-      return new MattingSession() {
-        @Override
-        public ModelDescriptor descriptor() {
-          return s.descriptor();
-        }
-
-        @Override
-        public String device() {
-          return s.device();
-        }
-
-        @Override
-        public List<float[]> run(List<float[]> inputs) throws Exception {
-          gate.await(30, TimeUnit.SECONDS);
-          Thread.sleep(delayMs);
-          return s.run(inputs);
-        }
-
-        @Override
-        public void close() {
-          s.close();
-        }
-      };
-    };
+    return () -> new WrappedSession(real.get(), () -> {
+      gate.await(30, TimeUnit.SECONDS);
+      Thread.sleep(delayMs);
+    }, true);
   }
-
 }
