@@ -40,20 +40,21 @@ public final class Main {
     }
     JsonObject models = config.section("models");
     Path modelDir = UnimatteServer.modelDir(config);
-    if (DEFAULT_MODEL.equals(models.getString("default")) && models.getBoolean("autoImport", true)) {
-      // imports on first start, and again when inference.inputSize differs from the imported size
-      try {
-        ModelImporter.ensureIsnet(Path.of(models.getString("dir")),
-            AppConfig.requireInt(config.section("inference"), "inputSize"));
-      } catch (Exception e) {
-        System.err.println("unimatte: cannot import the default model: " + e.getMessage());
+    if (!Files.isRegularFile(modelDir.resolve("model.json"))) {
+      if (DEFAULT_MODEL.equals(models.getString("default")) && models.getBoolean("autoImport", true)) {
+        try {
+          LOG.info("event=model_import_start model=isnet dir=" + modelDir);
+          ModelImporter.ensureIsnet(Path.of(models.getString("dir")));
+        } catch (Exception e) {
+          System.err.println("unimatte: cannot import the default model: " + e.getMessage());
+          System.exit(3);
+          return;
+        }
+      } else {
+        System.err.println("unimatte: model folder " + modelDir + " has no model.json");
         System.exit(3);
         return;
       }
-    } else if (!Files.isRegularFile(modelDir.resolve("model.json"))) {
-      System.err.println("unimatte: model folder " + modelDir + " has no model.json");
-      System.exit(3);
-      return;
     }
     Vertx vertx = Vertx.vertx(new VertxOptions());
     CountDownLatch stopped = new CountDownLatch(1);

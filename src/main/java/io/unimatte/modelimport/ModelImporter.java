@@ -37,9 +37,6 @@ public final class ModelImporter {
   public static final String ISNET_FILE = "isnet_medium.onnx";
   /** ISNet's fixed input size and normalisation (v − 128) / 256. */
   public static final int ISNET_SIZE = 1024;
-  /** ISNet downsamples 5 times: sizes that are multiples of 32 keep every stage aligned. */
-  private static final int SIZE_MULTIPLE = 32;
-  private static final int MIN_SIZE = 256;
   private static final int ISNET_MEAN = 128;
   private static final int ISNET_STD = 256;
   private static final String ISNET_OUTPUT = "output";
@@ -48,24 +45,10 @@ public final class ModelImporter {
   private ModelImporter() {
   }
 
-  /** Imports ISNet at its native 1024² into {@code modelsDir/isnet/} unless it is already there. */
+  /** Imports ISNet into {@code modelsDir/isnet/} unless it is already there; returns that folder. */
   public static Path ensureIsnet(Path modelsDir) throws IOException {
-    return ensureIsnet(modelsDir, ISNET_SIZE);
-  }
-
-  /**
-   * Imports ISNet with a {@code size}² input into {@code modelsDir/isnet/} unless an import of that
-   * size is already there; returns that folder. ISNet is fully convolutional, so smaller sizes trade
-   * edge detail for speed (the SavedModel's resize ops are sized ahead of time, hence a re-import).
-   */
-  public static Path ensureIsnet(Path modelsDir, int size) throws IOException {
-    if (size < MIN_SIZE || size % SIZE_MULTIPLE != 0) {
-      throw new IllegalArgumentException("ISNet input size must be a multiple of " + SIZE_MULTIPLE
-          + " and at least " + MIN_SIZE + ", got " + size);
-    }
     Path target = modelsDir.resolve("isnet");
-    if (Files.isRegularFile(target.resolve("model.json")) && Files.isRegularFile(target.resolve("saved_model.pb"))
-        && JSON.readTree(target.resolve("model.json").toFile()).path("input").path("size").asInt() == size) {
+    if (Files.isRegularFile(target.resolve("model.json")) && Files.isRegularFile(target.resolve("saved_model.pb"))) {
       return target;
     }
     long t0 = System.nanoTime();
@@ -74,14 +57,14 @@ public final class ModelImporter {
     try {
       Path saved = tmp.resolve("savedmodel");
       OnnxModel model = OnnxModelReader.read(onnx);
-      OnnxGraphConverter.convert(model, ISNET_OUTPUT, size, saved);
-      writeDescriptor(saved, size);
+      OnnxGraphConverter.convert(model, ISNET_OUTPUT, ISNET_SIZE, saved);
+      writeDescriptor(saved);
       deleteTree(target);
       Files.move(saved, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       deleteTree(tmp);
     }
-    LOG.info("event=model_imported model=isnet size=" + size + " dir=" + target + " ms=" + (System.nanoTime() - t0) / 1_000_000);
+    LOG.info("event=model_imported model=isnet dir=" + target + " ms=" + (System.nanoTime() - t0) / 1_000_000);
     return target;
   }
 
@@ -136,7 +119,7 @@ public final class ModelImporter {
     }
   }
 
-  private static void writeDescriptor(Path dir, int size) throws IOException {
+  private static void writeDescriptor(Path dir) throws IOException {
     ObjectNode j = JSON.createObjectNode();
     j.put("name", "isnet");
     j.put("purpose", "universal matting: people, animals, products, objects");
@@ -146,7 +129,7 @@ public final class ModelImporter {
     ObjectNode in = j.putObject("input");
     in.put("key", OnnxGraphConverter.INPUT_KEY);
     in.put("layout", "NHWC");
-    in.put("size", size);
+    in.put("size", ISNET_SIZE);
     in.put("colorOrder", "RGB");
     fill(in.putArray("mean"), ISNET_MEAN);
     fill(in.putArray("std"), ISNET_STD);
