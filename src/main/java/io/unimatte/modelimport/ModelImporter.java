@@ -128,6 +128,7 @@ public final class ModelImporter {
     j.putArray("tags").add("serve");
     ObjectNode in = j.putObject("input");
     in.put("key", OnnxGraphConverter.INPUT_KEY);
+    in.put("tensor", OnnxGraphConverter.INPUT_KEY + ":0");
     in.put("layout", "NHWC");
     in.put("size", ISNET_SIZE);
     in.put("colorOrder", "RGB");
@@ -136,6 +137,7 @@ public final class ModelImporter {
     in.putArray("valueRange").add(0).add(255);
     ObjectNode out = j.putObject("output");
     out.put("key", OnnxGraphConverter.OUTPUT_KEY);
+    out.put("tensor", OnnxGraphConverter.OUTPUT_KEY + ":0");
     out.putArray("range").add(0).add(1);
     ObjectNode src = j.putObject("source");
     src.put("package", ISNET_PACKAGE);
