@@ -3,6 +3,7 @@ package io.unimatte;
 import io.unimatte.api.HttpVerticle;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
@@ -60,7 +61,9 @@ public final class UnimatteServer {
     InferenceVerticle.registerCodecs(vertx.eventBus());
     JsonObject httpConfig = config.json().put("modelDir", modelDir(config).toString());
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
-    return vertx.deployVerticle(HttpVerticle::new, new DeploymentOptions().setConfig(httpConfig).setInstances(instances))
+    return vertx.deployVerticle(new JobsVerticle(), new DeploymentOptions().setConfig(httpConfig))
+        .compose(id -> vertx.deployVerticle(HttpVerticle::new,
+            new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .compose(id -> {
           LOG.info("event=http_listening port=" + config.section("server").getInteger("port"));
           return vertx.deployVerticle(new InferenceVerticle(sessions), new DeploymentOptions()

@@ -22,6 +22,15 @@ public final class ApiErrors {
       Map.entry("invalid_parameter", 400),
       Map.entry("unknown_model", 400),
       Map.entry("not_found", 404),
+      Map.entry("job_not_found", 404),
+      Map.entry("item_not_found", 404),
+      Map.entry("item_not_ready", 409),
+      Map.entry("item_failed", 409),
+      Map.entry("too_many_items", 413),
+      Map.entry("zip_invalid", 400),
+      Map.entry("zip_unsafe_path", 400),
+      Map.entry("zip_too_many_entries", 413),
+      Map.entry("zip_too_large", 413),
       Map.entry("method_not_allowed", 405),
       Map.entry("payload_too_large", 413),
       Map.entry("image_too_large", 413),
@@ -37,6 +46,15 @@ public final class ApiErrors {
       Map.entry("model_not_ready", 503),
       Map.entry("shutting_down", 503),
       Map.entry("inference_timeout", 504));
+
+  /** A default message for codes that travel without one (event-bus failures). */
+  public static String message(String code) {
+    return switch (code) {
+      case "too_many_items" -> "the job has more images than the server accepts in one job";
+      case "missing_image" -> "no image in the request";
+      default -> code.replace('_', ' ');
+    };
+  }
 
   /** HTTP status of {@code code} (500 for a code this table does not know). */
   public static int status(String code) {

@@ -53,7 +53,9 @@ public final class HttpVerticle extends VerticleBase {
       Router router = router(http);
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(AppConfig.requireString(http, "host"))
-          .setPort(AppConfig.requireInt(http, "port")));
+          .setPort(AppConfig.requireInt(http, "port"))
+          .setMaxWebSocketMessageSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes"))
+          .setMaxWebSocketFrameSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes")));
       return server.requestHandler(router).listen();
     });
   }
@@ -61,12 +63,13 @@ public final class HttpVerticle extends VerticleBase {
   private Router router(JsonObject http) {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
-    router.post("/api/v1/matte")
-        .handler(BodyHandler.create()
-            .setBodyLimit(AppConfig.requireLong(http, "maxRequestBytes"))
-            .setUploadsDirectory(AppConfig.requireString(http, "uploadsDir"))
-            .setDeleteUploadedFilesOnEnd(true))
-        .handler(this::matte);
+    BodyHandler uploads = BodyHandler.create()
+        .setBodyLimit(AppConfig.requireLong(http, "maxRequestBytes"))
+        .setUploadsDirectory(AppConfig.requireString(http, "uploadsDir"))
+        .setDeleteUploadedFilesOnEnd(true);
+    router.post("/api/v1/matte").handler(uploads).handler(this::matte);
+    JobsApi.mount(router, vertx, config(), uploads);
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config()));
     router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
         AppConfig.requireString(http, "webroot")));
     router.route().failureHandler(this::failure);
@@ -95,15 +98,12 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void matte(RoutingContext ctx) {
-    String outputParam = ctx.request().getParam("output", "rgba").toLowerCase(Locale.ROOT);
     MatteRequest.OutputKind output;
-    switch (outputParam) {
-      case "rgba", "cutout" -> output = MatteRequest.OutputKind.RGBA;
-      case "alpha", "mask", "matte" -> output = MatteRequest.OutputKind.ALPHA;
-      default -> {
-        ApiErrors.send(ctx, "invalid_parameter", "output must be 'rgba' or 'alpha', got '" + outputParam + "'", 0);
-        return;
-      }
+    try {
+      output = outputKind(ctx.request().getParam("output", "rgba"));
+    } catch (MatteException e) {
+      ApiErrors.send(ctx, e.code(), e.getMessage(), 0);
+      return;
     }
     String jobId = UUID.randomUUID().toString();
     readImage(ctx).compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, output)))
@@ -116,6 +116,15 @@ public final class HttpVerticle extends VerticleBase {
             ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
           }
         });
+  }
+
+  /** Parses {@code output=}: rgba (cutout) or alpha (matte). */
+  static MatteRequest.OutputKind outputKind(String value) {
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "rgba", "cutout" -> MatteRequest.OutputKind.RGBA;
+      case "alpha", "mask", "matte" -> MatteRequest.OutputKind.ALPHA;
+      default -> throw new MatteException("invalid_parameter", "output must be 'rgba' or 'alpha', got '" + value + "'");
+    };
   }
 
   /** The image bytes: the multipart field {@code image}, or the raw body of an image-typed request. */

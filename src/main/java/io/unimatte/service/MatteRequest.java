@@ -7,8 +7,14 @@ package io.unimatte.service;
  * @param index  position of the image in its job
  * @param data   the uploaded file's bytes
  * @param output what to return
+ * @param withMatte also encode the grey matte ({@link MatteResult#matteBytes()})
  */
-public record MatteRequest(String jobId, int index, byte[] data, OutputKind output) {
+public record MatteRequest(String jobId, int index, byte[] data, OutputKind output, boolean withMatte) {
+
+  /** A request without the extra grey matte. */
+  public MatteRequest(String jobId, int index, byte[] data, OutputKind output) {
+    this(jobId, index, data, output, false);
+  }
 
   /** What the caller wants back. */
   public enum OutputKind {

@@ -10,9 +10,10 @@ package io.unimatte.service;
  * @param model       model that made the matte
  * @param batchSize   images that shared the session call
  * @param timing      where the time went
+ * @param matteBytes  the grey matte as PNG when asked for ({@code withMatte}), else null
  */
 public record MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
-                          Timing timing) {
+                          Timing timing, byte[] matteBytes) {
 
   /** Milliseconds per stage. */
   public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {

@@ -58,6 +58,7 @@ public final class TestServer implements AutoCloseable {
         .put("uploadsDir", Files.createTempDirectory("unimatte-uploads").toString());
     json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName);
     json.getJsonObject("inference").put("warmupRuns", 1);
+    json.getJsonObject("jobs").put("outputsDir", Files.createTempDirectory("unimatte-outputs").toString());
     tweak.accept(json);
     AppConfig config = AppConfig.of(json);
     Vertx vertx = Vertx.vertx();

@@ -116,9 +116,11 @@ public final class DefaultMattingService implements MattingService {
       case ALPHA -> png.encodeGray(img.width(), img.height(), alpha);
       case RGBA -> png.encodeRgba(img.width(), img.height(), Compositor.cutout(img, alpha));
     };
+    byte[] matte = req.withMatte() && req.output() != MatteRequest.OutputKind.ALPHA
+        ? png.encodeGray(img.width(), img.height(), alpha) : null;
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
     return new MatteResult(bytes, PNG, img.width(), img.height(), model.name(), r.batchSize(),
-        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs));
+        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte);
   }
 
   private static Throwable transportError(Throwable err) {

@@ -1,0 +1,239 @@
+package io.unimatte.api;
+
+import io.unimatte.config.AppConfig;
+import io.unimatte.jobs.JobStore;
+import io.unimatte.jobs.JobSubmission;
+import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.service.MatteException;
+import io.unimatte.service.MatteRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip) → 202;
+ * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
+ * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip).
+ */
+final class JobsApi {
+  private final Vertx vertx;
+  private final Path outputsDir;
+  private final int maxZipEntries;
+  private final long maxZipBytes;
+
+  private JobsApi(Vertx vertx, JsonObject jobs) {
+    this.vertx = vertx;
+    this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
+    this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
+    this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
+  }
+
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyHandler uploads) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"));
+    router.post("/api/v1/jobs").handler(uploads).handler(api::create);
+    router.get("/api/v1/jobs").handler(api::list);
+    router.get("/api/v1/jobs/:id").handler(api::get);
+    router.delete("/api/v1/jobs/:id").handler(api::delete);
+    router.get("/api/v1/jobs/:id/items/:n").handler(api::item);
+    router.get("/api/v1/jobs/:id/archive").handler(api::archive);
+  }
+
+  private static void fail(RoutingContext ctx, Throwable err) {
+    if (err instanceof MatteException me) {
+      ApiErrors.send(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
+    } else if (err instanceof ReplyException re && re.failureCode() >= 400 && re.failureCode() < 600) {
+      ApiErrors.send(ctx, re.getMessage(), ApiErrors.message(re.getMessage()), 0);
+    } else {
+      ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
+    }
+  }
+
+  private void create(RoutingContext ctx) {
+    MatteRequest.OutputKind output;
+    try {
+      output = HttpVerticle.outputKind(ctx.request().getParam("output", "rgba"));
+    } catch (MatteException e) {
+      fail(ctx, e);
+      return;
+    }
+    boolean withMatte = Boolean.parseBoolean(ctx.request().getParam("matte", "false"));
+    List<FileUpload> files = new ArrayList<>();
+    for (FileUpload up : ctx.fileUploads()) {
+      if (up.name().equals("image") || up.name().equals("images") || up.name().equals("file")) {
+        files.add(up);
+      }
+    }
+    if (files.isEmpty()) {
+      fail(ctx, new MatteException("missing_image",
+          "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
+      return;
+    }
+    List<Future<Buffer>> reads = new ArrayList<>();
+    files.forEach(f -> reads.add(vertx.fileSystem().readFile(f.uploadedFileName())));
+    Future.all(reads).compose(all -> vertx.executeBlocking(() -> {
+      List<JobSubmission.NamedImage> images = new ArrayList<>();
+      for (int i = 0; i < files.size(); i++) {
+        byte[] data = reads.get(i).result().getBytes();
+        if (ZipUnpacker.isZip(data)) {
+          images.addAll(ZipUnpacker.unpack(data, maxZipEntries, maxZipBytes));
+        } else {
+          images.add(new JobSubmission.NamedImage(safeName(files.get(i).fileName(), i), data));
+        }
+      }
+      return images;
+    }, false)).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
+            new JobSubmission(images, output, withMatte, "http")))
+        .onSuccess(msg -> {
+          JsonObject job = msg.body();
+          String id = job.getString("id");
+          job.put("links", links(id));
+          ctx.response().setStatusCode(202).putHeader("Location", "/api/v1/jobs/" + id)
+              .putHeader("Content-Type", "application/json").end(job.encode());
+        })
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  static String safeName(String name, int index) {
+    String n = name == null ? "" : name.replace('\\', '/');
+    n = n.substring(n.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._ -]", "_");
+    return n.isBlank() ? "image-" + index : n;
+  }
+
+  private static JsonObject links(String id) {
+    return new JsonObject().put("self", "/api/v1/jobs/" + id).put("archive", "/api/v1/jobs/" + id + "/archive")
+        .put("websocket", "/api/v1/ws");
+  }
+
+  private void list(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, new JsonObject())
+        .onSuccess(m -> ctx.json(m.body()))
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  private Future<JsonObject> job(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!JobStore.isValidId(id)) {
+      return Future.failedFuture(new MatteException("job_not_found", "no job '" + id + "'"));
+    }
+    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", id))
+        .compose(m -> m.body() == null ? Future.failedFuture(new MatteException("job_not_found", "no job '" + id + "'"))
+            : Future.succeededFuture(m.body()));
+  }
+
+  private void get(RoutingContext ctx) {
+    job(ctx).onSuccess(j -> ctx.json(j.put("links", links(j.getString("id"))))).onFailure(err -> fail(ctx, err));
+  }
+
+  private void delete(RoutingContext ctx) {
+    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, new JsonObject().put("id", j.getString("id"))))
+        .onSuccess(m -> ctx.response().setStatusCode(204).end())
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  private void item(RoutingContext ctx) {
+    job(ctx).onSuccess(j -> {
+      JsonArray items = j.getJsonArray("items");
+      int n;
+      try {
+        n = Integer.parseInt(ctx.pathParam("n"));
+      } catch (NumberFormatException e) {
+        n = -1;
+      }
+      if (n < 0 || n >= items.size()) {
+        ApiErrors.send(ctx, "item_not_found", "job " + j.getString("id") + " has items 0.." + (items.size() - 1), 0);
+        return;
+      }
+      JsonObject item = items.getJsonObject(n);
+      String stage = item.getString("stage");
+      if ("failed".equals(stage)) {
+        ApiErrors.send(ctx, "item_failed", "this image failed: " + item.getString("code") + " ("
+            + item.getString("message") + ")", 0);
+        return;
+      }
+      if (!"done".equals(stage)) {
+        ApiErrors.send(ctx, "item_not_ready", "this image is still " + stage, 1);
+        return;
+      }
+      boolean alpha = "alpha".equalsIgnoreCase(ctx.request().getParam("output", ""));
+      Path file = JobsVerticle.resultPath(outputsDir, j.getString("id"), n + (alpha ? ".alpha.png" : ".png"));
+      vertx.fileSystem().exists(file.toString()).onSuccess(exists -> {
+        if (!exists) {
+          ApiErrors.send(ctx, "item_not_found", alpha ? "no matte was stored for this job (submit with matte=true)"
+              : "the result file is gone (retention cleanup)", 0);
+          return;
+        }
+        ctx.response().putHeader("Content-Type", "image/png")
+            .putHeader("X-Width", String.valueOf(item.getInteger("width")))
+            .putHeader("X-Height", String.valueOf(item.getInteger("height")))
+            .putHeader("Content-Disposition", "inline; filename=\"" + pngName(item.getString("name")) + "\"")
+            .sendFile(file.toString());
+      });
+    }).onFailure(err -> fail(ctx, err));
+  }
+
+  static String pngName(String name) {
+    String base = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+    return base + ".png";
+  }
+
+  private void archive(RoutingContext ctx) {
+    job(ctx).compose(j -> vertx.executeBlocking(() -> zip(j), false))
+        .onSuccess(bytes -> ctx.response().putHeader("Content-Type", "application/zip")
+            .putHeader("Content-Disposition", "attachment; filename=\"unimatte-" + ctx.pathParam("id") + ".zip\"")
+            .end(Buffer.buffer(bytes)))
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  private byte[] zip(JsonObject job) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    Set<String> used = new HashSet<>();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      JsonArray items = job.getJsonArray("items");
+      for (int i = 0; i < items.size(); i++) {
+        JsonObject item = items.getJsonObject(i);
+        if (!"done".equals(item.getString("stage"))) {
+          continue;
+        }
+        String name = pngName(item.getString("name"));
+        if (!used.add(name.toLowerCase(Locale.ROOT))) {
+          name = i + "-" + name;
+          used.add(name.toLowerCase(Locale.ROOT));
+        }
+        add(zip, name, JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".png"));
+        add(zip, "alpha/" + name, JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".alpha.png"));
+      }
+      zip.putNextEntry(new ZipEntry("job.json"));
+      zip.write(job.encodePrettily().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      zip.closeEntry();
+    }
+    return bytes.toByteArray();
+  }
+
+  private static void add(ZipOutputStream zip, String name, Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      return;
+    }
+    zip.putNextEntry(new ZipEntry(name));
+    Files.copy(file, zip);
+    zip.closeEntry();
+  }
+}

@@ -1,0 +1,207 @@
+package io.unimatte.api;
+
+import io.unimatte.config.AppConfig;
+import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.jobs.JobStore;
+import io.unimatte.jobs.JobSubmission;
+import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.service.MatteException;
+import io.unimatte.service.MatteRequest;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * The WebSocket API at {@code /api/v1/ws} (JSON text frames, every message has a {@code type}):
+ * clients submit images and get results on the same socket, or follow any job's progress.
+ * Only events of jobs a socket subscribed to are forwarded: the event bus itself is never
+ * exposed. See {@code docs/websocket.md}.
+ */
+final class WebSocketApi {
+  private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
+
+  private final Vertx vertx;
+  private final ServerWebSocket ws;
+  private final Path outputsDir;
+  private final int maxSubscriptions;
+  private final Set<String> subscribed = new HashSet<>();
+  /** Jobs whose finished images are pushed back as {@code result} messages. */
+  private final Set<String> wantsResults = new HashSet<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config) {
+    this.vertx = vertx;
+    this.ws = ws;
+    this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
+    this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
+  }
+
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config) {
+    if (!ctx.request().canUpgradeToWebSocket()) {
+      ApiErrors.send(ctx, "invalid_parameter", "this endpoint speaks WebSocket only", 0);
+      return;
+    }
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config).start())
+        .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
+  }
+
+  private void start() {
+    consumers.add(vertx.eventBus().<JsonObject>localConsumer(InferenceVerticle.PROGRESS_ADDRESS, m -> {
+      // job items are "queued" from the moment the job exists (the snapshot says so); the
+      // pipeline's own "queued", sent when an item leaves the job's backlog, would repeat it
+      if (subscribed.contains(m.body().getString("jobId")) && !"queued".equals(m.body().getString("stage"))) {
+        send(m.body());
+      }
+    }));
+    consumers.add(vertx.eventBus().<JsonObject>localConsumer(JobsVerticle.EVENTS, m -> onItem(m.body())));
+    ws.textMessageHandler(this::onText);
+    ws.binaryMessageHandler(b -> error(null, "invalid_message", "send JSON text messages; images go base64 in 'submit'"));
+    ws.exceptionHandler(err -> LOG.fine("event=ws_error error=" + err.getMessage()));
+    ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
+    send(new JsonObject().put("type", "hello").put("api", "unimatte-ws/1"));
+  }
+
+  private void send(JsonObject msg) {
+    if (!ws.isClosed()) {
+      ws.writeTextMessage(msg.encode());
+    }
+  }
+
+  private void error(String ref, String code, String message) {
+    JsonObject e = new JsonObject().put("type", "error").put("code", code).put("message", message);
+    if (ref != null) {
+      e.put("ref", ref);
+    }
+    send(e);
+  }
+
+  private void onText(String text) {
+    JsonObject msg;
+    try {
+      msg = new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      error(null, "invalid_json", "messages must be JSON objects");
+      return;
+    }
+    String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
+    switch (String.valueOf(msg.getString("type"))) {
+      case "ping" -> send(new JsonObject().put("type", "pong").put("ref", ref));
+      case "subscribe" -> subscribe(ref, msg.getString("jobId"), false);
+      case "unsubscribe" -> {
+        subscribed.remove(msg.getString("jobId"));
+        wantsResults.remove(msg.getString("jobId"));
+        send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
+      }
+      case "submit" -> submit(ref, msg);
+      default -> error(ref, "unknown_type", "unknown message type '" + msg.getString("type")
+          + "' (use submit, subscribe, unsubscribe, ping)");
+    }
+  }
+
+  private void subscribe(String ref, String jobId, boolean results) {
+    if (!JobStore.isValidId(jobId)) {
+      error(ref, "job_not_found", "no job '" + jobId + "'");
+      return;
+    }
+    if (subscribed.size() >= maxSubscriptions && !subscribed.contains(jobId)) {
+      error(ref, "too_many_subscriptions", "at most " + maxSubscriptions + " jobs per socket");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", jobId)).onSuccess(m -> {
+      if (m.body() == null) {
+        error(ref, "job_not_found", "no job '" + jobId + "'");
+        return;
+      }
+      subscribed.add(jobId);
+      if (results) {
+        wantsResults.add(jobId);
+      }
+      send(new JsonObject().put("type", "subscribed").put("ref", ref).put("job", m.body()));
+    });
+  }
+
+  private void submit(String ref, JsonObject msg) {
+    MatteRequest.OutputKind output;
+    List<JobSubmission.NamedImage> images = new ArrayList<>();
+    try {
+      output = HttpVerticle.outputKind(msg.getString("output", "rgba"));
+      JsonArray list = msg.getJsonArray("images");
+      if (list == null || list.isEmpty()) {
+        throw new MatteException("missing_image", "'images' must be a non-empty array of {name, data (base64)}");
+      }
+      for (int i = 0; i < list.size(); i++) {
+        JsonObject img = list.getJsonObject(i);
+        byte[] data;
+        try {
+          data = Base64.getDecoder().decode(img.getString("data", ""));
+        } catch (IllegalArgumentException e) {
+          throw new MatteException("invalid_base64", "images[" + i + "].data is not valid base64");
+        }
+        images.add(new JobSubmission.NamedImage(JobsApi.safeName(img.getString("name"), i), data));
+      }
+    } catch (MatteException e) {
+      error(ref, e.code(), e.getMessage());
+      return;
+    } catch (ClassCastException e) {
+      error(ref, "invalid_message", "'images' must be an array of {name, data (base64)}");
+      return;
+    }
+    boolean results = msg.getBoolean("results", true);
+    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket"))
+        .onSuccess(m -> {
+          String jobId = m.body().getString("id");
+          subscribed.add(jobId);
+          if (results) {
+            wantsResults.add(jobId);
+          }
+          send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", m.body()));
+        })
+        .onFailure(err -> {
+          String code = err instanceof ReplyException re ? re.getMessage() : "internal_error";
+          error(ref, code, ApiErrors.message(code));
+        });
+  }
+
+  private void onItem(JsonObject event) {
+    String jobId = event.getString("jobId");
+    if (!subscribed.contains(jobId)) {
+      return;
+    }
+    send(event);
+    JsonObject item = event.getJsonObject("item");
+    boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
+    JsonObject jobDone = new JsonObject().put("type", "job_done").put("jobId", jobId)
+        .put("status", event.getString("status")).put("done", event.getInteger("done"))
+        .put("failed", event.getInteger("failed"));
+    if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
+      int index = item.getInteger("index");
+      // job_done goes after the last result, so a client may stop reading when it sees it
+      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, index + ".png").toString())
+          .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
+              .put("name", item.getString("name")).put("contentType", "image/png")
+              .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+              .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
+          .onFailure(err -> error(null, "item_not_found", "result of item " + index + " is gone"))
+          .onComplete(ar -> {
+            if (last) {
+              send(jobDone);
+            }
+          });
+    } else if (last) {
+      send(jobDone);
+    }
+  }
+}

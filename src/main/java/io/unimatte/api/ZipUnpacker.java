@@ -1,0 +1,81 @@
+package io.unimatte.api;
+
+import io.unimatte.jobs.JobSubmission;
+import io.unimatte.service.MatteException;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+
+/**
+ * Reads the images out of an uploaded zip, defensively: entries with absolute paths or
+ * {@code ..} are refused, folders and non-image names are skipped, and the number of entries and
+ * the bytes actually inflated are capped (the sizes a zip declares are not trusted).
+ */
+final class ZipUnpacker {
+  private static final byte[] MAGIC = {'P', 'K', 3, 4};
+  private static final List<String> IMAGE_EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp",
+      ".tif", ".tiff");
+  private static final int BUFFER = 1 << 16;
+
+  private ZipUnpacker() {
+  }
+
+  static boolean isZip(byte[] data) {
+    if (data.length < MAGIC.length) {
+      return false;
+    }
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (data[i] != MAGIC[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The image entries, in archive order; fails with {@code zip_*} codes. */
+  static List<JobSubmission.NamedImage> unpack(byte[] zip, int maxEntries, long maxTotalBytes) {
+    List<JobSubmission.NamedImage> out = new ArrayList<>();
+    long total = 0;
+    int entries = 0;
+    try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
+      ZipEntry e;
+      byte[] buf = new byte[BUFFER];
+      while ((e = in.getNextEntry()) != null) {
+        if (++entries > maxEntries) {
+          throw new MatteException("zip_too_many_entries", "the zip has more than " + maxEntries + " entries");
+        }
+        String name = e.getName().replace('\\', '/');
+        if (name.startsWith("/") || name.matches("^[A-Za-z]:.*") || List.of(name.split("/")).contains("..")) {
+          throw new MatteException("zip_unsafe_path", "the zip entry '" + name + "' points outside the archive");
+        }
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (e.isDirectory() || name.contains("/__MACOSX/") || name.startsWith("__MACOSX/")
+            || IMAGE_EXTENSIONS.stream().noneMatch(lower::endsWith)) {
+          continue;
+        }
+        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        int n;
+        while ((n = in.read(buf)) > 0) {
+          total += n;
+          if (total > maxTotalBytes) {
+            throw new MatteException("zip_too_large", "the zip inflates to more than " + maxTotalBytes + " bytes");
+          }
+          data.write(buf, 0, n);
+        }
+        out.add(new JobSubmission.NamedImage(name.substring(name.lastIndexOf('/') + 1), data.toByteArray()));
+      }
+    } catch (IOException e) {
+      throw new MatteException("zip_invalid", "the zip could not be read: " + e.getMessage());
+    }
+    if (out.isEmpty()) {
+      throw new MatteException("missing_image", "the zip holds no image files");
+    }
+    return out;
+  }
+}

@@ -1,0 +1,22 @@
+package io.unimatte.jobs;
+
+import io.unimatte.service.MatteRequest;
+
+import java.util.List;
+
+/**
+ * A new batch job as it arrives from an API: the images and what to make of them. Travels over
+ * the local event bus by reference (the bytes are not copied).
+ *
+ * @param images    the uploaded files, in order
+ * @param output    cutout or matte
+ * @param withMatte also store the grey matte of each image (for archives)
+ * @param source    which way in created it ({@code http}, {@code websocket})
+ */
+public record JobSubmission(List<NamedImage> images, MatteRequest.OutputKind output, boolean withMatte,
+                            String source) {
+
+  /** One uploaded file. */
+  public record NamedImage(String name, byte[] data) {
+  }
+}
