@@ -1,0 +1,91 @@
+// Browser tests of the web UI: headless Debian chromium driven by playwright-core.
+// Run by the JUnit test BrowserUiTest (which starts a server) or by hand:
+//   UNIMATTE_URL=http://127.0.0.1:8080 node --test e2e/ui.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { mkdirSync, readdirSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+
+const URL_BASE = process.env.UNIMATTE_URL || 'http://127.0.0.1:8080';
+const PHOTOS = resolve(process.env.UNIMATTE_PHOTOS || '../shared/testdata/photos');
+const SHOTS = resolve(process.env.UNIMATTE_SCREENSHOTS || 'target/screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const TIMEOUT = 60_000;
+
+let browser;
+let page;
+const photos = readdirSync(PHOTOS).filter(f => /\.(png|jpe?g)$/i.test(f)).sort().map(f => join(PHOTOS, f));
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
+  page.setDefaultTimeout(TIMEOUT);
+});
+
+after(async () => { if (browser) await browser.close(); });
+
+test('single photo: the cutout is shown and downloadable', async () => {
+  await page.goto(URL_BASE + '/');
+  await page.waitForFunction(() => document.getElementById('status').textContent.includes('model'));
+  await page.setInputFiles('#file-single', photos[0]);
+  await page.waitForSelector('#single-result:not([hidden])');
+  await page.waitForFunction(() => {
+    const img = document.getElementById('single-after');
+    return img.complete && img.naturalWidth > 0;
+  });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#dl-png')]);
+  assert.match(download.suggestedFilename(), /\.png$/);
+  const path = await download.path();
+  assert.ok(path, 'the PNG was downloaded');
+  await page.screenshot({ path: join(SHOTS, 'single.png'), fullPage: true });
+});
+
+test('a text file named .jpg gets a clear error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unimatte-e2e-'));
+  const bad = join(dir, 'notes.jpg');
+  writeFileSync(bad, 'this is not a photo\n');
+  await page.setInputFiles('#file-single', bad);
+  await page.waitForSelector('#single-message.error');
+  const text = await page.textContent('#single-message');
+  assert.match(text, /unsupported_format/);
+  await page.screenshot({ path: join(SHOTS, 'single-error.png'), fullPage: true });
+});
+
+let jobId;
+test('a batch of 5 photos reaches 100% with 5 done rows', async () => {
+  assert.ok(photos.length >= 5, 'needs 5 photos in ' + PHOTOS);
+  await page.click('#tab-batch');
+  await page.setInputFiles('#file-batch', photos.slice(0, 5));
+  await page.waitForFunction(() => document.getElementById('batch-progress').value === 100);
+  await page.waitForFunction(() => document.querySelectorAll('#batch-rows .stage-done').length === 5);
+  await page.waitForFunction(() => [...document.querySelectorAll('#batch-rows img')].every(i => i.complete && i.naturalWidth > 0));
+  assert.equal(await page.locator('#batch-rows tr').count(), 5);
+  jobId = await page.evaluate(() => new URL(document.getElementById('batch-zip').href).pathname.split('/')[4]);
+  assert.match(jobId, /^[0-9a-f-]{36}$/);
+  await page.screenshot({ path: join(SHOTS, 'batch.png'), fullPage: true });
+});
+
+test('after a reload the job is in the history', async () => {
+  await page.reload();
+  await page.click('#tab-history');
+  await page.waitForSelector(`#history-list li[data-job-id="${jobId}"]`);
+  const text = await page.textContent(`#history-list li[data-job-id="${jobId}"]`);
+  assert.match(text, /5\/5 done/);
+  await page.screenshot({ path: join(SHOTS, 'history.png'), fullPage: true });
+});
+
+test('narrow phone-width window still shows every tab', async () => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  for (const tab of ['single', 'batch', 'history']) {
+    await page.click('#tab-' + tab);
+    assert.ok(await page.isVisible('#view-' + tab));
+    await page.screenshot({ path: join(SHOTS, `narrow-${tab}.png`), fullPage: true });
+  }
+});

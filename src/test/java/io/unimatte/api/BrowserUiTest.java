@@ -1,0 +1,71 @@
+package io.unimatte.api;
+
+import io.unimatte.testing.TestServer;
+import io.unimatte.testing.TinyModel;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The web UI in a real browser: runs {@code e2e/ui.test.mjs} (node's test runner, playwright-core,
+ * headless Debian chromium) against a real server with the tiny model. Screenshots of each tab go
+ * to {@code target/screenshots/}.
+ *
+ * <p>Needs {@code /usr/bin/chromium} and {@code e2e/node_modules} (.ci/run installs both). Where
+ * they are missing the test is skipped with the reason, unless {@code UNIMATTE_E2E_REQUIRED=1}
+ * (set by CI), which makes it fail instead.
+ */
+@Tag("browser")
+class BrowserUiTest {
+  private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium"));
+  private static final Path DRIVER = Path.of("e2e/node_modules/playwright-core");
+  private static final long TIMEOUT_MINUTES = 5;
+
+  @TempDir
+  Path models;
+
+  private static void require(boolean ok, String what) {
+    if (ok) {
+      return;
+    }
+    if ("1".equals(System.getenv("UNIMATTE_E2E_REQUIRED"))) {
+      fail(what + " is missing: install it (see .ci/run)");
+    }
+    Assumptions.abort(what + " is missing; browser tests skipped (cd e2e && npm install; apt-get install chromium)");
+  }
+
+  @Test
+  void webUiPassesTheBrowserSuite() throws Exception {
+    require(Files.isExecutable(CHROMIUM), CHROMIUM.toString());
+    require(Files.isDirectory(DRIVER), DRIVER.toString());
+    TinyModel.write(models, "tiny");
+    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> { })) {
+      Path log = Files.createTempFile("unimatte-e2e", ".log");
+      ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "e2e/ui.test.mjs")
+          .redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().put("UNIMATTE_URL", "http://127.0.0.1:" + server.port());
+      pb.environment().put("UNIMATTE_PHOTOS", "../shared/testdata/photos");
+      pb.environment().put("UNIMATTE_SCREENSHOTS", "target" + File.separator + "screenshots");
+      pb.environment().put("CHROMIUM_PATH", CHROMIUM.toString());
+      Process p = pb.start();
+      if (!p.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        fail("browser suite did not finish in " + TIMEOUT_MINUTES + " minutes:\n" + Files.readString(log));
+      }
+      String out = Files.readString(log, StandardCharsets.UTF_8);
+      System.out.println(out);
+      assertEquals(0, p.exitValue(), "browser suite failed:\n" + out);
+      assertEquals(0, server.blockedThreadWarnings(), "Vert.x reported a blocked event loop");
+    }
+  }
+}
