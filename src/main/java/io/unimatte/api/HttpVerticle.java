@@ -39,6 +39,7 @@ public final class HttpVerticle extends VerticleBase {
   private static final long STATUS_TIMEOUT_MS = 2_000;
 
   private MattingService service;
+  private UrlFetcher urlFetcher;
   private HttpServer server;
   private String modelName;
 
@@ -50,6 +51,7 @@ public final class HttpVerticle extends VerticleBase {
     return vertx.<ModelDescriptor>executeBlocking(() -> ModelDescriptor.read(modelDir)).compose(model -> {
       modelName = model.name();
       service = MattingService.create(vertx, all.getJsonObject("imaging"), model);
+      urlFetcher = new UrlFetcher(vertx, all.getJsonObject("urlFetch"));
       Router router = router(http);
       server = vertx.createHttpServer(new HttpServerOptions()
           .setHost(AppConfig.requireString(http, "host"))
@@ -131,22 +133,48 @@ public final class HttpVerticle extends VerticleBase {
   private Future<byte[]> readImage(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
+    String url = ctx.request().getParam("image_url");
     if (media.startsWith("multipart/form-data")) {
       for (FileUpload up : ctx.fileUploads()) {
         if (IMAGE_FIELD.equals(up.name())) {
           return vertx.fileSystem().readFile(up.uploadedFileName()).map(Buffer::getBytes);
         }
       }
+      if (url != null) {
+        return urlFetcher.fetch(url);
+      }
       return Future.failedFuture(new MatteException("missing_image",
-          "send the image as the multipart form field 'image' (curl -F image=@photo.jpg)"));
+          "send the image as the multipart form field 'image' (curl -F image=@photo.jpg), or an 'image_url'"));
+    }
+    if (media.equals("application/json")) {
+      JsonObject body;
+      try {
+        body = ctx.body().asJsonObject();
+      } catch (RuntimeException e) {
+        return Future.failedFuture(new MatteException("invalid_json", "the body is not a JSON object"));
+      }
+      if (body != null && body.getString("image_b64") != null) {
+        try {
+          return Future.succeededFuture(java.util.Base64.getMimeDecoder().decode(body.getString("image_b64")));
+        } catch (IllegalArgumentException e) {
+          return Future.failedFuture(new MatteException("invalid_base64", "image_b64 is not valid base64"));
+        }
+      }
+      if (body != null && body.getString("image_url") != null) {
+        return urlFetcher.fetch(body.getString("image_url"));
+      }
+      return Future.failedFuture(new MatteException("missing_image", "the JSON body needs 'image_b64' or 'image_url'"));
     }
     if (media.startsWith("image/") || media.equals("application/octet-stream")) {
       Buffer body = ctx.body().buffer();
       return Future.succeededFuture(body == null ? new byte[0] : body.getBytes());
     }
+    if (url != null) {
+      return urlFetcher.fetch(url);
+    }
     return Future.failedFuture(new MatteException("unsupported_media_type",
-        "send multipart/form-data with a field 'image', or the raw image with an image/* content type"
-            + (media.isEmpty() ? "" : " (got '" + media + "')")));
+        "send multipart/form-data with a field 'image', the raw image with an image/* content type,"
+            + " JSON with 'image_b64' or 'image_url', or ?image_url=" + (media.isEmpty() ? "" : " (got '" + media + "')")));
   }
 
   private void sendResult(RoutingContext ctx, String jobId, MatteResult res) {
