@@ -64,7 +64,14 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router(JsonObject http) {
     Router router = Router.router(vertx);
+    router.route().handler(ctx -> {
+      long t0 = System.currentTimeMillis();
+      ctx.addBodyEndHandler(v -> Metrics.request(ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
+          ? "other" : ctx.currentRoute().getPath(), ctx.response().getStatusCode(), System.currentTimeMillis() - t0));
+      ctx.next();
+    });
     router.get("/health").handler(this::health);
+    router.get("/metrics").handler(this::metrics);
     BodyHandler uploads = BodyHandler.create()
         .setBodyLimit(AppConfig.requireLong(http, "maxRequestBytes"))
         .setUploadsDirectory(AppConfig.requireString(http, "uploadsDir"))
@@ -96,6 +103,42 @@ public final class HttpVerticle extends VerticleBase {
           JsonObject body = ar.succeeded() ? ar.result().body() : ready.copy().put("status", "busy");
           ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
               .putHeader("Content-Type", "application/json").end(body.encode());
+        });
+  }
+
+  private void metrics(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(InferenceVerticle.STATUS_ADDRESS, new JsonObject(),
+        new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).onComplete(ar -> {
+          StringBuilder out = new StringBuilder(2048);
+          Metrics.appendRequests(out);
+          Metrics.gauge(out, "unimatte_model_ready", "1 once the model is loaded and warm", "gauge", ar.succeeded() ? 1 : 0);
+          if (ar.succeeded()) {
+            JsonObject s = ar.result().body();
+            Metrics.gauge(out, "unimatte_queue_depth", "images waiting for the model", "gauge", s.getInteger("queueDepth"));
+            Metrics.gauge(out, "unimatte_images_submitted_total", "images offered to the inference queue", "counter",
+                s.getLong("submitted"));
+            Metrics.gauge(out, "unimatte_images_completed_total", "images the model finished", "counter", s.getLong("completed"));
+            Metrics.gauge(out, "unimatte_images_failed_total", "images that failed in the engine", "counter", s.getLong("failed"));
+            Metrics.gauge(out, "unimatte_images_rejected_total", "images refused with queue_full", "counter", s.getLong("rejected"));
+            Metrics.gauge(out, "unimatte_images_timed_out_total", "images that waited past queueTimeoutMs", "counter",
+                s.getLong("timedOut"));
+            Metrics.gauge(out, "unimatte_batches_total", "session calls", "counter", s.getLong("batches"));
+            Metrics.gauge(out, "unimatte_inference_seconds_total", "time spent in session calls", "counter",
+                s.getLong("batchMillis", 0L) / 1000.0);
+            out.append("# HELP unimatte_batch_size_total session calls by batch size\n")
+                .append("# TYPE unimatte_batch_size_total counter\n");
+            var h = s.getJsonArray("batchSizeHistogram");
+            for (int i = 0; i < h.size(); i++) {
+              out.append("unimatte_batch_size_total{size=\"").append(i + 1).append("\"} ").append(h.getLong(i)).append('\n');
+            }
+            for (String key : new String[] {"cacheHits", "cacheMisses"}) {
+              if (s.containsKey(key)) {
+                Metrics.gauge(out, "unimatte_" + key.replace("cache", "cache_").toLowerCase() + "_total",
+                    "result cache " + key, "counter", s.getLong(key));
+              }
+            }
+          }
+          ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(out.toString());
         });
   }
 

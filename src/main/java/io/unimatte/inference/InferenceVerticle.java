@@ -179,6 +179,7 @@ public final class InferenceVerticle extends VerticleBase {
         .put("rejected", s.rejected())
         .put("timedOut", s.timedOut())
         .put("batches", s.batches())
+        .put("batchMillis", s.totalBatchNanos() / 1_000_000)
         .put("maxBatchSeen", s.maxBatchSeen())
         .put("batchSizeHistogram", histogram);
   }
