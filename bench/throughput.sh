@@ -28,6 +28,8 @@ usage() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# the same 5 photos are sent again and again: without this the result cache would answer them
+export UNIMATTE_CACHE_ENABLED="${UNIMATTE_CACHE_ENABLED:-false}"
 cd "$ROOT"
 
 SKIP_PEER=0

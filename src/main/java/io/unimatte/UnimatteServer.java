@@ -1,6 +1,7 @@
 package io.unimatte;
 
 import io.unimatte.api.HttpVerticle;
+import io.unimatte.cache.ResultCache;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
@@ -61,8 +62,9 @@ public final class UnimatteServer {
     InferenceVerticle.registerCodecs(vertx.eventBus());
     JsonObject httpConfig = config.json().put("modelDir", modelDir(config).toString());
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
+    ResultCache cache = ResultCache.fromConfig(config.section("cache"));
     return vertx.deployVerticle(new JobsVerticle(), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(HttpVerticle::new,
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .compose(id -> {
           LOG.info("event=http_listening port=" + config.section("server").getInteger("port"));

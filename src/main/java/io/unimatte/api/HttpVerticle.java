@@ -1,5 +1,6 @@
 package io.unimatte.api;
 
+import io.unimatte.cache.ResultCache;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelDescriptor;
@@ -38,10 +39,16 @@ public final class HttpVerticle extends VerticleBase {
   public static final String IMAGE_FIELD = "image";
   private static final long STATUS_TIMEOUT_MS = 2_000;
 
+  private final ResultCache cache;
   private MattingService service;
   private UrlFetcher urlFetcher;
   private HttpServer server;
   private String modelName;
+
+  /** @param cache the process-wide result cache, shared by every instance */
+  public HttpVerticle(ResultCache cache) {
+    this.cache = cache;
+  }
 
   @Override
   public Future<?> start() {
@@ -131,13 +138,11 @@ public final class HttpVerticle extends VerticleBase {
             for (int i = 0; i < h.size(); i++) {
               out.append("unimatte_batch_size_total{size=\"").append(i + 1).append("\"} ").append(h.getLong(i)).append('\n');
             }
-            for (String key : new String[] {"cacheHits", "cacheMisses"}) {
-              if (s.containsKey(key)) {
-                Metrics.gauge(out, "unimatte_" + key.replace("cache", "cache_").toLowerCase() + "_total",
-                    "result cache " + key, "counter", s.getLong(key));
-              }
-            }
           }
+          ResultCache.Stats cs = cache.stats();
+          Metrics.gauge(out, "unimatte_cache_hits_total", "answers served from the result cache", "counter", cs.hits());
+          Metrics.gauge(out, "unimatte_cache_misses_total", "lookups the result cache could not answer", "counter", cs.misses());
+          Metrics.gauge(out, "unimatte_cache_bytes", "weighted bytes held by the result cache", "gauge", cs.weightedBytes());
           ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(out.toString());
         });
   }
@@ -151,8 +156,28 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     String jobId = UUID.randomUUID().toString();
-    readImage(ctx).compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, output)))
-        .onSuccess(res -> sendResult(ctx, jobId, res))
+    String[] key = new String[1];
+    readImage(ctx).compose(bytes -> {
+          key[0] = ResultCache.key(bytes, modelName, "output=" + output.name().toLowerCase(Locale.ROOT));
+          var hit = cache.get(key[0]);
+          if (hit.isPresent()) {
+            return Future.succeededFuture(hit.get());
+          }
+          return service.matte(new MatteRequest(jobId, 0, bytes, output)).map(res -> {
+            ResultCache.CachedResult c = new ResultCache.CachedResult(res.bytes(), res.contentType(), res.width(),
+                res.height(), res.model(), java.util.Map.of("X-Batch-Size", Integer.toString(res.batchSize()),
+                "X-Timing", res.timing().header()));
+            cache.put(key[0], c);
+            ctx.response().putHeader("X-Cache", "miss");
+            return c;
+          });
+        })
+        .onSuccess(res -> {
+          if (!ctx.response().headers().contains("X-Cache")) {
+            ctx.response().putHeader("X-Cache", "hit");
+          }
+          sendResult(ctx, jobId, res);
+        })
         .onFailure(err -> {
           if (err instanceof MatteException me) {
             ApiErrors.send(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
@@ -220,15 +245,14 @@ public final class HttpVerticle extends VerticleBase {
             + " JSON with 'image_b64' or 'image_url', or ?image_url=" + (media.isEmpty() ? "" : " (got '" + media + "')")));
   }
 
-  private void sendResult(RoutingContext ctx, String jobId, MatteResult res) {
+  private void sendResult(RoutingContext ctx, String jobId, ResultCache.CachedResult res) {
+    res.headers().forEach((k, v) -> ctx.response().putHeader(k, v));
     ctx.response()
         .putHeader("Content-Type", res.contentType())
         .putHeader("X-Width", Integer.toString(res.width()))
         .putHeader("X-Height", Integer.toString(res.height()))
         .putHeader("X-Model", res.model())
         .putHeader("X-Job-Id", jobId)
-        .putHeader("X-Batch-Size", Integer.toString(res.batchSize()))
-        .putHeader("X-Timing", res.timing().header())
         .end(Buffer.buffer(res.bytes()));
   }
 

@@ -86,6 +86,23 @@ class MatteApiTest {
   }
 
   @Test
+  void repeatedRequestIsAnsweredFromTheCacheByteForByte() throws Exception {
+    BufferedImage img = bands();
+    img.setRGB(1, 1, 0x123456); // an image no other test sends
+    byte[] png = encode(img, "png");
+    long submittedBefore = new JsonObject(new String(server.get("/health").body())).getLong("submitted");
+    HttpResponse<byte[]> miss = server.postRaw("/api/v1/matte", "image/png", png);
+    HttpResponse<byte[]> hit = server.postRaw("/api/v1/matte", "image/png", png);
+    assertEquals("miss", miss.headers().firstValue("X-Cache").orElseThrow());
+    assertEquals("hit", hit.headers().firstValue("X-Cache").orElseThrow());
+    assertTrue(Arrays.equals(miss.body(), hit.body()), "hit is byte-identical to the miss");
+    assertEquals(submittedBefore + 1, new JsonObject(new String(server.get("/health").body())).getLong("submitted"),
+        "the hit never reached the inference queue");
+    HttpResponse<byte[]> other = server.postRaw("/api/v1/matte?output=alpha", "image/png", png);
+    assertEquals("miss", other.headers().firstValue("X-Cache").orElseThrow(), "other options, other entry");
+  }
+
+  @Test
   void healthIsReadyWithModelAndDevice() throws Exception {
     HttpResponse<byte[]> r = server.get("/health");
     assertEquals(200, r.statusCode());

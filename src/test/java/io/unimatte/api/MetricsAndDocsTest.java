@@ -34,17 +34,22 @@ class MetricsAndDocsTest {
       // request counters are process-wide (other test classes share the JVM): compare deltas
       String before = new String(server.get("/metrics").body());
       for (int i = 0; i < 3; i++) {
-        assertEquals(200, server.postRaw("/api/v1/matte", "image/png", png).statusCode());
+        var img = MatteApiTest.bands();
+        img.setRGB(0, 0, i); // three different images: the cache must not answer them
+        assertEquals(200, server.postRaw("/api/v1/matte", "image/png", MatteApiTest.encode(img, "png")).statusCode());
       }
+      assertEquals(200, server.postRaw("/api/v1/matte", "image/png", png).statusCode());
+      assertEquals(200, server.postRaw("/api/v1/matte", "image/png", png).statusCode());
       assertEquals(415, server.postRaw("/api/v1/matte", "image/png", "text".getBytes()).statusCode());
       HttpResponse<byte[]> r = server.get("/metrics");
       assertEquals(200, r.statusCode());
       String text = new String(r.body());
       String ok = "unimatte_http_requests_total{route=\"/api/v1/matte\",status=\"200\"}";
       String bad = "unimatte_http_requests_total{route=\"/api/v1/matte\",status=\"415\"}";
-      assertEquals(3, value(text, ok) - value(before, ok), text);
+      assertEquals(5, value(text, ok) - value(before, ok), text);
+      assertEquals(1, value(text, "unimatte_cache_hits_total") - value(before, "unimatte_cache_hits_total"), text);
       assertEquals(1, value(text, bad) - value(before, bad), text);
-      assertTrue(text.contains("unimatte_images_completed_total 3"), text);
+      assertTrue(text.contains("unimatte_images_completed_total 4"), text);
       assertTrue(text.contains("unimatte_queue_depth 0"), text);
       assertTrue(text.contains("unimatte_model_ready 1"), text);
 
