@@ -15,10 +15,9 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
+import java.util.List;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
 import java.nio.file.Path;
@@ -79,10 +78,7 @@ public final class HttpVerticle extends VerticleBase {
     });
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(this::metrics);
-    BodyHandler uploads = BodyHandler.create()
-        .setBodyLimit(AppConfig.requireLong(http, "maxRequestBytes"))
-        .setUploadsDirectory(AppConfig.requireString(http, "uploadsDir"))
-        .setDeleteUploadedFilesOnEnd(true);
+    BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);
     JobsApi.mount(router, vertx, config(), uploads);
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config()));
@@ -202,10 +198,22 @@ public final class HttpVerticle extends VerticleBase {
     String type = ctx.request().getHeader("Content-Type");
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
     String url = ctx.request().getParam("image_url");
-    if (media.startsWith("multipart/form-data")) {
-      for (FileUpload up : ctx.fileUploads()) {
-        if (IMAGE_FIELD.equals(up.name())) {
-          return vertx.fileSystem().readFile(up.uploadedFileName()).map(Buffer::getBytes);
+    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    if (media.equals("multipart/form-data")) {
+      List<Multipart.Part> parts;
+      try {
+        parts = Multipart.parse(body, Multipart.boundary(type));
+      } catch (MatteException e) {
+        return Future.failedFuture(e);
+      }
+      for (Multipart.Part part : parts) {
+        if (IMAGE_FIELD.equals(part.name()) && part.filename() != null) {
+          return Future.succeededFuture(part.data());
+        }
+      }
+      for (Multipart.Part part : parts) {
+        if (IMAGE_FIELD.equals(part.name()) || "image_url".equals(part.name())) {
+          return IMAGE_FIELD.equals(part.name()) ? Future.succeededFuture(part.data()) : urlFetcher.fetch(part.text());
         }
       }
       if (url != null) {
@@ -215,27 +223,26 @@ public final class HttpVerticle extends VerticleBase {
           "send the image as the multipart form field 'image' (curl -F image=@photo.jpg), or an 'image_url'"));
     }
     if (media.equals("application/json")) {
-      JsonObject body;
+      JsonObject json;
       try {
-        body = ctx.body().asJsonObject();
+        json = new JsonObject(Buffer.buffer(body));
       } catch (RuntimeException e) {
         return Future.failedFuture(new MatteException("invalid_json", "the body is not a JSON object"));
       }
-      if (body != null && body.getString("image_b64") != null) {
+      if (json.getValue("image_b64") instanceof String b64) {
         try {
-          return Future.succeededFuture(java.util.Base64.getMimeDecoder().decode(body.getString("image_b64")));
+          return Future.succeededFuture(java.util.Base64.getMimeDecoder().decode(b64));
         } catch (IllegalArgumentException e) {
           return Future.failedFuture(new MatteException("invalid_base64", "image_b64 is not valid base64"));
         }
       }
-      if (body != null && body.getString("image_url") != null) {
-        return urlFetcher.fetch(body.getString("image_url"));
+      if (json.getValue("image_url") instanceof String u) {
+        return urlFetcher.fetch(u);
       }
       return Future.failedFuture(new MatteException("missing_image", "the JSON body needs 'image_b64' or 'image_url'"));
     }
     if (media.startsWith("image/") || media.equals("application/octet-stream")) {
-      Buffer body = ctx.body().buffer();
-      return Future.succeededFuture(body == null ? new byte[0] : body.getBytes());
+      return Future.succeededFuture(body);
     }
     if (url != null) {
       return urlFetcher.fetch(url);

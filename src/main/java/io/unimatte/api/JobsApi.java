@@ -12,10 +12,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -47,7 +45,7 @@ final class JobsApi {
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyHandler uploads) {
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads) {
     JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"));
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
@@ -76,31 +74,33 @@ final class JobsApi {
       return;
     }
     boolean withMatte = Boolean.parseBoolean(ctx.request().getParam("matte", "false"));
-    List<FileUpload> files = new ArrayList<>();
-    for (FileUpload up : ctx.fileUploads()) {
-      if (up.name().equals("image") || up.name().equals("images") || up.name().equals("file")) {
-        files.add(up);
-      }
-    }
-    if (files.isEmpty()) {
-      fail(ctx, new MatteException("missing_image",
-          "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
+    String type = ctx.request().getHeader("Content-Type");
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+      fail(ctx, new MatteException("unsupported_media_type",
+          "send multipart/form-data with fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
       return;
     }
-    List<Future<Buffer>> reads = new ArrayList<>();
-    files.forEach(f -> reads.add(vertx.fileSystem().readFile(f.uploadedFileName())));
-    Future.all(reads).compose(all -> vertx.executeBlocking(() -> {
+    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    vertx.executeBlocking(() -> {
       List<JobSubmission.NamedImage> images = new ArrayList<>();
-      for (int i = 0; i < files.size(); i++) {
-        byte[] data = reads.get(i).result().getBytes();
-        if (ZipUnpacker.isZip(data)) {
-          images.addAll(ZipUnpacker.unpack(data, maxZipEntries, maxZipBytes));
-        } else {
-          images.add(new JobSubmission.NamedImage(safeName(files.get(i).fileName(), i), data));
+      int i = 0;
+      for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
+          continue;
         }
+        if (ZipUnpacker.isZip(part.data())) {
+          images.addAll(ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes));
+        } else {
+          images.add(new JobSubmission.NamedImage(safeName(part.filename(), i), part.data()));
+        }
+        i++;
+      }
+      if (images.isEmpty()) {
+        throw new MatteException("missing_image",
+            "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
       return images;
-    }, false)).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
+    }, false).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
             new JobSubmission(images, output, withMatte, "http")))
         .onSuccess(msg -> {
           JsonObject job = msg.body();

@@ -41,6 +41,8 @@ final class WebSocketApi {
   /** Jobs whose finished images are pushed back as {@code result} messages. */
   private final Set<String> wantsResults = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
+  private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
 
   private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config) {
     this.vertx = vertx;
@@ -183,12 +185,14 @@ final class WebSocketApi {
     send(event);
     JsonObject item = event.getJsonObject("item");
     boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
-    JsonObject jobDone = new JsonObject().put("type", "job_done").put("jobId", jobId)
-        .put("status", event.getString("status")).put("done", event.getInteger("done"))
-        .put("failed", event.getInteger("failed"));
+    if (last) {
+      finished.put(jobId, new JsonObject().put("type", "job_done").put("jobId", jobId)
+          .put("status", event.getString("status")).put("done", event.getInteger("done"))
+          .put("failed", event.getInteger("failed")));
+    }
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
       int index = item.getInteger("index");
-      // job_done goes after the last result, so a client may stop reading when it sees it
+      pendingReads.merge(jobId, 1, Integer::sum);
       vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, index + ".png").toString())
           .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
               .put("name", item.getString("name")).put("contentType", "image/png")
@@ -196,12 +200,18 @@ final class WebSocketApi {
               .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
           .onFailure(err -> error(null, "item_not_found", "result of item " + index + " is gone"))
           .onComplete(ar -> {
-            if (last) {
-              send(jobDone);
-            }
+            pendingReads.merge(jobId, -1, Integer::sum);
+            maybeJobDone(jobId);
           });
-    } else if (last) {
-      send(jobDone);
+    }
+    maybeJobDone(jobId);
+  }
+
+  /** job_done goes after the job's last result, so a client may stop reading when it sees it. */
+  private void maybeJobDone(String jobId) {
+    if (finished.containsKey(jobId) && pendingReads.getOrDefault(jobId, 0) == 0) {
+      send(finished.remove(jobId));
+      pendingReads.remove(jobId);
     }
   }
 }

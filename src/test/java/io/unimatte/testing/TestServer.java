@@ -54,8 +54,7 @@ public final class TestServer implements AutoCloseable {
                                     Consumer<JsonObject> tweak) throws Exception {
     JsonObject json = AppConfig.load(Path.of("config.json"), java.util.Map.of(), new String[0]).json();
     int port = freePort();
-    json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1)
-        .put("uploadsDir", Files.createTempDirectory("unimatte-uploads").toString());
+    json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1);
     json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName);
     json.getJsonObject("inference").put("warmupRuns", 1);
     json.getJsonObject("jobs").put("outputsDir", Files.createTempDirectory("unimatte-outputs").toString());
