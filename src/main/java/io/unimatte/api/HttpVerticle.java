@@ -2,6 +2,7 @@ package io.unimatte.api;
 
 import io.unimatte.cache.ResultCache;
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.service.MatteException;
@@ -144,9 +145,9 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   private void matte(RoutingContext ctx) {
-    MatteRequest.OutputKind output;
+    OutputOptions options;
     try {
-      output = outputKind(ctx.request().getParam("output", "rgba"));
+      options = options(ctx);
     } catch (MatteException e) {
       ApiErrors.send(ctx, e.code(), e.getMessage(), 0);
       return;
@@ -154,12 +155,12 @@ public final class HttpVerticle extends VerticleBase {
     String jobId = UUID.randomUUID().toString();
     String[] key = new String[1];
     readImage(ctx).compose(bytes -> {
-          key[0] = ResultCache.key(bytes, modelName, "output=" + output.name().toLowerCase(Locale.ROOT));
+          key[0] = ResultCache.key(bytes, modelName, options.canonical());
           var hit = cache.get(key[0]);
           if (hit.isPresent()) {
             return Future.succeededFuture(hit.get());
           }
-          return service.matte(new MatteRequest(jobId, 0, bytes, output)).map(res -> {
+          return service.matte(new MatteRequest(jobId, 0, bytes, options, false)).map(res -> {
             ResultCache.CachedResult c = new ResultCache.CachedResult(res.bytes(), res.contentType(), res.width(),
                 res.height(), res.model(), java.util.Map.of("X-Batch-Size", Integer.toString(res.batchSize()),
                 "X-Timing", res.timing().header()));
@@ -182,6 +183,21 @@ public final class HttpVerticle extends VerticleBase {
             ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
           }
         });
+  }
+
+  /** Output options from the query string; {@code model} must name the served model. */
+  private OutputOptions options(RoutingContext ctx) {
+    java.util.Map<String, String> params = new java.util.HashMap<>();
+    ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
+    String model = params.get("model");
+    if (model != null && !model.equals(modelName)) {
+      throw new MatteException("unknown_model", "model '" + model + "' is not loaded; this server serves '" + modelName + "'");
+    }
+    try {
+      return OutputOptions.parse(params);
+    } catch (OutputOptions.InvalidOptionException e) {
+      throw new MatteException(e.code(), e.getMessage());
+    }
   }
 
   /** Parses {@code output=}: rgba (cutout) or alpha (matte). */

@@ -208,7 +208,8 @@ public final class JobsVerticle extends VerticleBase {
   private void run(JsonObject job, List<JobSubmission.NamedImage> in, int index) {
     String id = job.getString("id");
     MatteRequest.OutputKind output = MatteRequest.OutputKind.valueOf(job.getString("output").toUpperCase());
-    service.matte(new MatteRequest(id, index, in.get(index).data(), output, job.getBoolean("withMatte", false)))
+    service.matte(new MatteRequest(id, index, in.get(index).data(), MatteRequest.of(output),
+            job.getBoolean("withMatte", false)))
         .compose(res -> vertx.executeBlocking(() -> {
           store.writeResult(id, index + ".png", res.bytes());
           if (res.matteBytes() != null) {

@@ -1,19 +1,33 @@
 package io.unimatte.service;
 
+import io.unimatte.imaging.output.OutputOptions;
+
 /**
  * One image to cut out.
  *
  * @param jobId  job the image belongs to (a single upload is a job of one)
  * @param index  position of the image in its job
  * @param data   the uploaded file's bytes
- * @param output what to return
+ * @param options what to return (cutout or matte, format, background, crop, size)
  * @param withMatte also encode the grey matte ({@link MatteResult#matteBytes()})
  */
-public record MatteRequest(String jobId, int index, byte[] data, OutputKind output, boolean withMatte) {
+public record MatteRequest(String jobId, int index, byte[] data, OutputOptions options, boolean withMatte) {
 
-  /** A request without the extra grey matte. */
+  /** A full-size PNG cutout or matte, without the extra grey matte. */
   public MatteRequest(String jobId, int index, byte[] data, OutputKind output) {
-    this(jobId, index, data, output, false);
+    this(jobId, index, data, of(output), false);
+  }
+
+  /** Default options for a cutout or a matte. */
+  public static OutputOptions of(OutputKind output) {
+    OutputOptions d = OutputOptions.DEFAULT;
+    return output == OutputKind.ALPHA ? new OutputOptions(true, d.format(), null, false, 0, false, 0, 0, 0,
+        d.jpegQuality()) : d;
+  }
+
+  /** Cutout or matte. */
+  public OutputKind output() {
+    return options.matteOnly() ? OutputKind.ALPHA : OutputKind.RGBA;
   }
 
   /** What the caller wants back. */

@@ -1,7 +1,7 @@
 package io.unimatte.service.impl;
 
 import io.unimatte.config.AppConfig;
-import io.unimatte.imaging.Compositor;
+import io.unimatte.imaging.output.OutputRenderer;
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecodeException;
 import io.unimatte.imaging.ImageDecoder;
@@ -31,7 +31,6 @@ import java.util.logging.Logger;
 /** The pipeline of {@link MattingService}. */
 public final class DefaultMattingService implements MattingService {
   private static final Logger LOG = Logger.getLogger(DefaultMattingService.class.getName());
-  private static final String PNG = "image/png";
   /** Extra time the event-bus request waits beyond the queue timeout, for the batch in flight. */
   private static final long REPLY_MARGIN_MS = 600_000;
 
@@ -112,14 +111,11 @@ public final class DefaultMattingService implements MattingService {
     DecodedImage img = prep.image();
     int size = model.input().size();
     byte[] alpha = Resizer.upscaleAlpha(r.alpha(), size, size, img.width(), img.height());
-    byte[] bytes = switch (req.output()) {
-      case ALPHA -> png.encodeGray(img.width(), img.height(), alpha);
-      case RGBA -> png.encodeRgba(img.width(), img.height(), Compositor.cutout(img, alpha));
-    };
+    OutputRenderer.Rendered out = OutputRenderer.render(img, alpha, req.options(), png);
     byte[] matte = req.withMatte() && req.output() != MatteRequest.OutputKind.ALPHA
         ? png.encodeGray(img.width(), img.height(), alpha) : null;
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
-    return new MatteResult(bytes, PNG, img.width(), img.height(), model.name(), r.batchSize(),
+    return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),
         new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte);
   }
 
