@@ -33,6 +33,7 @@ public final class ApiErrors {
       Map.entry("invalid_json", 400),
       Map.entry("invalid_multipart", 400),
       Map.entry("unsupported_output_format", 400),
+      Map.entry("unsupported_parameter", 400),
       Map.entry("url_forbidden", 400),
       Map.entry("url_fetch_failed", 422),
       Map.entry("url_too_large", 413),

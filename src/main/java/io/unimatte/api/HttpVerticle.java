@@ -82,6 +82,7 @@ public final class HttpVerticle extends VerticleBase {
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);
     JobsApi.mount(router, vertx, config(), uploads);
+    RemoveBgApi.mount(router, uploads, service, urlFetcher, modelName);
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config()));
     router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
         AppConfig.requireString(http, "webroot")));

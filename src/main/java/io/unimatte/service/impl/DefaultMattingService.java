@@ -1,6 +1,7 @@
 package io.unimatte.service.impl;
 
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.imaging.output.OutputRenderer;
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecodeException;
@@ -112,8 +113,13 @@ public final class DefaultMattingService implements MattingService {
     int size = model.input().size();
     byte[] alpha = Resizer.upscaleAlpha(r.alpha(), size, size, img.width(), img.height());
     OutputRenderer.Rendered out = OutputRenderer.render(img, alpha, req.options(), png);
-    byte[] matte = req.withMatte() && req.output() != MatteRequest.OutputKind.ALPHA
-        ? png.encodeGray(img.width(), img.height(), alpha) : null;
+    byte[] matte = null;
+    if (req.withMatte() && !req.options().matteOnly()) {
+      OutputOptions o = req.options();
+      // the matte framed like the main output (same crop and size), as a grey PNG
+      matte = OutputRenderer.render(img, alpha, new OutputOptions(true, "png", null, o.crop(), o.cropMargin(),
+          o.cropMarginPercent(), o.maxPixels(), o.maxWidth(), o.maxHeight(), o.jpegQuality()), png).bytes();
+    }
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
     return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),
         new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte);
