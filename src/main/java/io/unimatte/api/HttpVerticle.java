@@ -81,9 +81,9 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/metrics").handler(this::metrics);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);
-    JobsApi.mount(router, vertx, config(), uploads);
+    JobsApi.mount(router, vertx, config(), uploads, modelName);
     RemoveBgApi.mount(router, uploads, service, urlFetcher, modelName);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config()));
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config(), modelName));
     router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
         AppConfig.requireString(http, "webroot")));
     router.route().failureHandler(this::failure);
@@ -137,7 +137,7 @@ public final class HttpVerticle extends VerticleBase {
               out.append("unimatte_batch_size_total{size=\"").append(i + 1).append("\"} ").append(h.getLong(i)).append('\n');
             }
           }
-          ResultCache.Stats cs = cache.stats();
+          ResultCache.CacheStats cs = cache.stats();
           Metrics.gauge(out, "unimatte_cache_hits_total", "answers served from the result cache", "counter", cs.hits());
           Metrics.gauge(out, "unimatte_cache_misses_total", "lookups the result cache could not answer", "counter", cs.misses());
           Metrics.gauge(out, "unimatte_cache_bytes", "weighted bytes held by the result cache", "gauge", cs.weightedBytes());
@@ -190,6 +190,11 @@ public final class HttpVerticle extends VerticleBase {
   private OutputOptions options(RoutingContext ctx) {
     java.util.Map<String, String> params = new java.util.HashMap<>();
     ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
+    return parseOptions(params, modelName);
+  }
+
+  /** Output options from request parameters, as every way in reads them. */
+  static OutputOptions parseOptions(java.util.Map<String, String> params, String modelName) {
     String model = params.get("model");
     if (model != null && !model.equals(modelName)) {
       throw new MatteException("unknown_model", "model '" + model + "' is not loaded; this server serves '" + modelName + "'");

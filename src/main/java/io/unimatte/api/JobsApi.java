@@ -5,7 +5,7 @@ import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.service.MatteException;
-import io.unimatte.service.MatteRequest;
+import io.unimatte.imaging.output.OutputOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -34,19 +34,21 @@ import java.util.zip.ZipOutputStream;
  */
 final class JobsApi {
   private final Vertx vertx;
+  private final String modelName;
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs) {
+  private JobsApi(Vertx vertx, JsonObject jobs, String modelName) {
     this.vertx = vertx;
+    this.modelName = modelName;
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"));
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, String modelName) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), modelName);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -66,9 +68,11 @@ final class JobsApi {
   }
 
   private void create(RoutingContext ctx) {
-    MatteRequest.OutputKind output;
+    OutputOptions output;
     try {
-      output = HttpVerticle.outputKind(ctx.request().getParam("output", "rgba"));
+      java.util.Map<String, String> params = new java.util.HashMap<>();
+      ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
+      output = HttpVerticle.parseOptions(params, modelName);
     } catch (MatteException e) {
       fail(ctx, e);
       return;
@@ -174,25 +178,33 @@ final class JobsApi {
         return;
       }
       boolean alpha = "alpha".equalsIgnoreCase(ctx.request().getParam("output", ""));
-      Path file = JobsVerticle.resultPath(outputsDir, j.getString("id"), n + (alpha ? ".alpha.png" : ".png"));
+      Path file = JobsVerticle.resultPath(outputsDir, j.getString("id"),
+          alpha ? n + ".alpha.png" : item.getString("file", n + ".png"));
+      String contentType = alpha ? "image/png" : item.getString("contentType", "image/png");
       vertx.fileSystem().exists(file.toString()).onSuccess(exists -> {
         if (!exists) {
           ApiErrors.send(ctx, "item_not_found", alpha ? "no matte was stored for this job (submit with matte=true)"
               : "the result file is gone (retention cleanup)", 0);
           return;
         }
-        ctx.response().putHeader("Content-Type", "image/png")
+        ctx.response().putHeader("Content-Type", contentType)
             .putHeader("X-Width", String.valueOf(item.getInteger("width")))
             .putHeader("X-Height", String.valueOf(item.getInteger("height")))
-            .putHeader("Content-Disposition", "inline; filename=\"" + pngName(item.getString("name")) + "\"")
+            .putHeader("Content-Disposition", "inline; filename=\""
+                + outName(item.getString("name"), alpha ? "png" : extension(item)) + "\"")
             .sendFile(file.toString());
       });
     }).onFailure(err -> fail(ctx, err));
   }
 
-  static String pngName(String name) {
+  static String outName(String name, String ext) {
     String base = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
-    return base + ".png";
+    return base + "." + ext;
+  }
+
+  private static String extension(JsonObject item) {
+    String file = item.getString("file", ".png");
+    return file.substring(file.lastIndexOf('.') + 1);
   }
 
   private void archive(RoutingContext ctx) {
@@ -213,13 +225,14 @@ final class JobsApi {
         if (!"done".equals(item.getString("stage"))) {
           continue;
         }
-        String name = pngName(item.getString("name"));
+        String name = outName(item.getString("name"), extension(item));
         if (!used.add(name.toLowerCase(Locale.ROOT))) {
           name = i + "-" + name;
           used.add(name.toLowerCase(Locale.ROOT));
         }
-        add(zip, name, JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".png"));
-        add(zip, "alpha/" + name, JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".alpha.png"));
+        add(zip, name, JobsVerticle.resultPath(outputsDir, job.getString("id"), item.getString("file", i + ".png")));
+        add(zip, "alpha/" + outName(name, "png"),
+            JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".alpha.png"));
       }
       zip.putNextEntry(new ZipEntry("job.json"));
       zip.write(job.encodePrettily().getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -6,7 +6,7 @@ import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.service.MatteException;
-import io.unimatte.service.MatteRequest;
+import io.unimatte.imaging.output.OutputOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -34,6 +34,7 @@ final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
 
   private final Vertx vertx;
+  private final String modelName;
   private final ServerWebSocket ws;
   private final Path outputsDir;
   private final int maxSubscriptions;
@@ -44,19 +45,20 @@ final class WebSocketApi {
   private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
   private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, String modelName) {
     this.vertx = vertx;
+    this.modelName = modelName;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, String modelName) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, "invalid_parameter", "this endpoint speaks WebSocket only", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, modelName).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -136,10 +138,16 @@ final class WebSocketApi {
   }
 
   private void submit(String ref, JsonObject msg) {
-    MatteRequest.OutputKind output;
+    OutputOptions output;
     List<JobSubmission.NamedImage> images = new ArrayList<>();
     try {
-      output = HttpVerticle.outputKind(msg.getString("output", "rgba"));
+      java.util.Map<String, String> params = new java.util.HashMap<>();
+      for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "model"}) {
+        if (msg.getValue(k) != null) {
+          params.put(k, String.valueOf(msg.getValue(k)));
+        }
+      }
+      output = HttpVerticle.parseOptions(params, modelName);
       JsonArray list = msg.getJsonArray("images");
       if (list == null || list.isEmpty()) {
         throw new MatteException("missing_image", "'images' must be a non-empty array of {name, data (base64)}");
@@ -193,9 +201,9 @@ final class WebSocketApi {
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
       int index = item.getInteger("index");
       pendingReads.merge(jobId, 1, Integer::sum);
-      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, index + ".png").toString())
+      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
           .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-              .put("name", item.getString("name")).put("contentType", "image/png")
+              .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
               .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
               .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
           .onFailure(err -> error(null, "item_not_found", "result of item " + index + " is gone"))

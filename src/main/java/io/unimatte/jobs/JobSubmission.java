@@ -1,6 +1,6 @@
 package io.unimatte.jobs;
 
-import io.unimatte.service.MatteRequest;
+import io.unimatte.imaging.output.OutputOptions;
 
 import java.util.List;
 
@@ -9,11 +9,11 @@ import java.util.List;
  * the local event bus by reference (the bytes are not copied).
  *
  * @param images    the uploaded files, in order
- * @param output    cutout or matte
+ * @param options   output options (cutout or matte, format, background, crop, size)
  * @param withMatte also store the grey matte of each image (for archives)
  * @param source    which way in created it ({@code http}, {@code websocket})
  */
-public record JobSubmission(List<NamedImage> images, MatteRequest.OutputKind output, boolean withMatte,
+public record JobSubmission(List<NamedImage> images, OutputOptions options, boolean withMatte,
                             String source) {
 
   /** One uploaded file. */

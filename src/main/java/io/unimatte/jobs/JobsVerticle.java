@@ -54,6 +54,7 @@ public final class JobsVerticle extends VerticleBase {
 
   private final Map<String, JsonObject> jobs = new LinkedHashMap<>();
   private final Map<String, List<JobSubmission.NamedImage>> inputs = new HashMap<>();
+  private final Map<String, io.unimatte.imaging.output.OutputOptions> options = new HashMap<>();
   private final Deque<int[]> pendingIdx = new ArrayDeque<>();
   private final Deque<String> pendingJob = new ArrayDeque<>();
   private final Set<String> running = new HashSet<>();
@@ -176,10 +177,12 @@ public final class JobsVerticle extends VerticleBase {
       items.add(new JsonObject().put("index", i).put("name", s.images().get(i).name()).put("stage", "queued"));
     }
     JsonObject job = new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis())
-        .put("status", "queued").put("output", s.output().name().toLowerCase()).put("withMatte", s.withMatte())
+        .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba").put("format", s.options().format())
+        .put("options", s.options().canonical()).put("withMatte", s.withMatte())
         .put("source", s.source()).put("total", items.size()).put("done", 0).put("failed", 0).put("items", items);
     jobs.put(id, job);
     inputs.put(id, new ArrayList<>(s.images()));
+    options.put(id, s.options());
     running.add(id);
     persist(job);
     LOG.info("event=job_created job=" + id + " items=" + items.size() + " source=" + s.source());
@@ -207,11 +210,11 @@ public final class JobsVerticle extends VerticleBase {
 
   private void run(JsonObject job, List<JobSubmission.NamedImage> in, int index) {
     String id = job.getString("id");
-    MatteRequest.OutputKind output = MatteRequest.OutputKind.valueOf(job.getString("output").toUpperCase());
-    service.matte(new MatteRequest(id, index, in.get(index).data(), MatteRequest.of(output),
-            job.getBoolean("withMatte", false)))
+    io.unimatte.imaging.output.OutputOptions opts = options.get(id);
+    String file = index + "." + opts.format();
+    service.matte(new MatteRequest(id, index, in.get(index).data(), opts, job.getBoolean("withMatte", false)))
         .compose(res -> vertx.executeBlocking(() -> {
-          store.writeResult(id, index + ".png", res.bytes());
+          store.writeResult(id, file, res.bytes());
           if (res.matteBytes() != null) {
             store.writeResult(id, index + ".alpha.png", res.matteBytes());
           }
@@ -223,7 +226,8 @@ public final class JobsVerticle extends VerticleBase {
           if (ar.succeeded()) {
             MatteResult r = ar.result();
             item.put("stage", "done").put("width", r.width()).put("height", r.height())
-                .put("bytes", r.bytes().length).put("model", r.model())
+                .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
+                .put("contentType", r.contentType())
                 .put("url", "/api/v1/jobs/" + id + "/items/" + index);
             finishItem(job, item);
           } else if (ar.cause() instanceof MatteException me && "queue_full".equals(me.code()) && jobs.containsKey(id)) {
@@ -256,6 +260,7 @@ public final class JobsVerticle extends VerticleBase {
     if (job.getInteger("done") + job.getInteger("failed") == job.getJsonArray("items").size()) {
       running.remove(id);
       inputs.remove(id);
+      options.remove(id);
       job.put("finishedAt", System.currentTimeMillis());
       LOG.info("event=job_finished job=" + id + " status=" + job.getString("status") + " done="
           + job.getInteger("done") + " failed=" + job.getInteger("failed"));

@@ -233,6 +233,38 @@ class JobsApiTest {
   }
 
   @Test
+  void jobsTakeTheSameOutputOptions() throws Exception {
+    TinyModel.write(models, "tiny");
+    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> { })) {
+      HttpResponse<byte[]> created = postJob(server, List.of(png(200)), "?format=jpg&size=100x100&bg=00ff00");
+      assertEquals(202, created.statusCode(), new String(created.body()));
+      String id = new JsonObject(new String(created.body())).getString("id");
+      HttpResponse<byte[]> item = null;
+      for (int i = 0; i < 100; i++) {
+        item = server.get("/api/v1/jobs/" + id + "/items/0");
+        if (item.statusCode() != 409) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      assertEquals(200, item.statusCode(), new String(item.body()));
+      assertEquals("image/jpeg", item.headers().firstValue("Content-Type").orElseThrow());
+      assertEquals(100, ImageIO.read(new ByteArrayInputStream(item.body())).getWidth());
+      assertEquals(400, postJob(server, List.of(png(20)), "?format=gif").statusCode());
+
+      WsClient ws = WsClient.connect(server);
+      ws.send(new JsonObject().put("type", "submit").put("format", "jpg").put("images", new JsonArray()
+          .add(new JsonObject().put("name", "a.png").put("data", Base64.getEncoder().encodeToString(png(30))))));
+      JsonObject m;
+      do {
+        m = ws.next();
+      } while (!"result".equals(m.getString("type")));
+      assertEquals("image/jpeg", m.getString("contentType"));
+      ws.ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+    }
+  }
+
+  @Test
   void zipUploadsAreUnpackedSafely() throws Exception {
     TinyModel.write(models, "tiny");
     try (TestServer server = TestServer.start(models, "tiny", null, cfg -> { })) {

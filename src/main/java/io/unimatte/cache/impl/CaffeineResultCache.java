@@ -3,26 +3,22 @@ package io.unimatte.cache.impl;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
-import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.unimatte.cache.ResultCache;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.LongAdder;
 
-/** {@link ResultCache} on Caffeine, weighed by payload bytes. */
+/** {@link ResultCache} on Caffeine, bounded by {@link CachedResult#weight()} and expiring after access. */
 public final class CaffeineResultCache implements ResultCache {
-  /** Rough per-entry heap cost beyond the payload (key, headers, node). */
-  public static final int ENTRY_OVERHEAD_BYTES = 512;
-
-  private final boolean enabled;
   private final long maxBytes;
   private final Cache<String, CachedResult> cache;
-  private final LongAdder disabledMisses = new LongAdder();
 
-  public CaffeineResultCache(boolean enabled, long maxBytes, Duration expireAfterAccess, Ticker ticker, Executor executor) {
-    this.enabled = enabled;
+  /**
+   * @param executor where eviction work runs; {@code null} keeps Caffeine's default
+   */
+  public CaffeineResultCache(long maxBytes, Duration expireAfterAccess, Ticker ticker, Executor executor) {
     this.maxBytes = maxBytes;
     Caffeine<Object, Object> b = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
@@ -32,44 +28,44 @@ public final class CaffeineResultCache implements ResultCache {
     if (executor != null) {
       b.executor(executor);
     }
-    this.cache = b.<String, CachedResult>weigher((k, v) -> weight(v)).build();
+    this.cache = b.<String, CachedResult>weigher((k, v) -> weigh(v)).build();
   }
 
-  static int weight(CachedResult v) {
-    return (int) Math.min(Integer.MAX_VALUE, (long) v.bytes().length + ENTRY_OVERHEAD_BYTES);
+  /** Caffeine weighs in ints; a payload near 2 GiB saturates instead of wrapping negative. */
+  private static int weigh(CachedResult v) {
+    return (int) Math.min(Integer.MAX_VALUE, v.weight());
   }
 
   @Override
   public Optional<CachedResult> get(String key) {
-    if (!enabled) {
-      disabledMisses.increment();
-      return Optional.empty();
-    }
-    return Optional.ofNullable(cache.getIfPresent(key));
+    return Optional.ofNullable(cache.getIfPresent(Objects.requireNonNull(key, "key")));
   }
 
   @Override
   public void put(String key, CachedResult value) {
-    if (enabled && weight(value) <= maxBytes) {
-      cache.put(key, value);
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(value, "value");
+    // Caffeine would admit it and then evict it (and maybe others first); skipping is cheaper and clearer.
+    if (value.weight() > maxBytes) {
+      return;
     }
+    cache.put(key, value);
   }
 
   @Override
-  public Stats stats() {
-    CacheStats s = cache.stats();
+  public CacheStats stats() {
+    var s = cache.stats();
+    // Always present: the cache is built with maximumWeight, so it has a weighted eviction policy.
     long weighted = cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
-    return new Stats(s.hitCount(), s.missCount() + disabledMisses.sum(), s.evictionCount(), cache.estimatedSize(),
-        weighted, maxBytes);
+    return new CacheStats(s.hitCount(), s.missCount(), s.evictionCount(), cache.estimatedSize(), weighted, maxBytes);
   }
 
   @Override
   public void invalidateAll() {
     cache.invalidateAll();
-    cache.cleanUp();
   }
 
-  /** Runs pending maintenance (tests). */
+  @Override
   public void cleanUp() {
     cache.cleanUp();
   }
