@@ -148,7 +148,7 @@ public final class HttpVerticle extends VerticleBase {
   private void matte(RoutingContext ctx) {
     OutputOptions options;
     try {
-      options = options(ctx);
+      options = queryOptions(ctx, modelName);
     } catch (MatteException e) {
       ApiErrors.send(ctx, e.code(), e.getMessage(), 0);
       return;
@@ -187,7 +187,7 @@ public final class HttpVerticle extends VerticleBase {
   }
 
   /** Output options from the query string; {@code model} must name the served model. */
-  private OutputOptions options(RoutingContext ctx) {
+  static OutputOptions queryOptions(RoutingContext ctx, String modelName) {
     java.util.Map<String, String> params = new java.util.HashMap<>();
     ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
     return parseOptions(params, modelName);

@@ -70,9 +70,7 @@ final class JobsApi {
   private void create(RoutingContext ctx) {
     OutputOptions output;
     try {
-      java.util.Map<String, String> params = new java.util.HashMap<>();
-      ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
-      output = HttpVerticle.parseOptions(params, modelName);
+      output = HttpVerticle.queryOptions(ctx, modelName);
     } catch (MatteException e) {
       fail(ctx, e);
       return;
