@@ -15,10 +15,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
 import java.nio.file.Path;
@@ -77,6 +79,20 @@ public final class HttpVerticle extends VerticleBase {
           ? "other" : ctx.currentRoute().getPath(), ctx.response().getStatusCode(), System.currentTimeMillis() - t0));
       ctx.next();
     });
+    JsonObject security = config().getJsonObject("security");
+    JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
+    if (!origins.isEmpty()) {
+      // closed by default: without this handler browsers refuse cross-origin calls
+      CorsHandler cors = CorsHandler.create().allowedHeader("Content-Type").allowedHeader("X-Api-Key")
+          .allowedHeader("Authorization").allowedMethod(io.vertx.core.http.HttpMethod.GET)
+          .allowedMethod(io.vertx.core.http.HttpMethod.POST).allowedMethod(io.vertx.core.http.HttpMethod.DELETE);
+      origins.forEach(o -> cors.addOrigin(String.valueOf(o)));
+      router.route().handler(cors);
+    }
+    AccessControl access = new AccessControl(security, System::currentTimeMillis);
+    router.route("/api/*").handler(access);
+    router.route("/v1.0/*").handler(access);
+    router.route("/metrics").handler(access);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(this::metrics);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
@@ -289,6 +305,8 @@ public final class HttpVerticle extends VerticleBase {
     int status = ctx.statusCode();
     if (status == 413) {
       ApiErrors.send(ctx, "payload_too_large", "the request is larger than the server accepts", 0);
+    } else if (status == 403) {
+      ApiErrors.send(ctx, "forbidden_origin", "cross-origin requests from this origin are not allowed", 0);
     } else if (status == 400) {
       ApiErrors.send(ctx, "invalid_parameter", "malformed request", 0);
     } else if (status == 404) {

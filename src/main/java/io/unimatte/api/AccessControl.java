@@ -1,0 +1,98 @@
+package io.unimatte.api;
+
+import io.unimatte.config.AppConfig;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Optional API keys and per-key rate limits on the API routes. With no keys configured every
+ * request passes (single-user default). Keys come in {@code X-Api-Key}, {@code Authorization:
+ * Bearer}, or — for WebSocket upgrades, where browsers cannot set headers — {@code ?api_key=}.
+ * Limits are a fixed one-minute window per key (per client address when keys are off), shared by
+ * every HTTP verticle instance; answers carry {@code X-RateLimit-Limit/Remaining/Reset}.
+ */
+final class AccessControl implements Handler<RoutingContext> {
+  private static final long WINDOW_MS = 60_000;
+  /** Windows are process-wide: several HTTP verticle instances share one budget per key. */
+  private static final Map<String, long[]> WINDOWS = new ConcurrentHashMap<>();
+
+  private final Set<String> keys;
+  private final int perMinute;
+  private final LongSupplier clock;
+
+  AccessControl(JsonObject security, LongSupplier clock) {
+    JsonArray list = security.getJsonArray("apiKeys", new JsonArray());
+    this.keys = new HashSet<>();
+    list.forEach(k -> {
+      if (k != null && !String.valueOf(k).isBlank()) {
+        keys.add(String.valueOf(k));
+      }
+    });
+    this.perMinute = AppConfig.requireInt(security, "rateLimitPerMinute");
+    this.clock = clock;
+  }
+
+  boolean enabled() {
+    return !keys.isEmpty();
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    String key = presentedKey(ctx);
+    if (enabled()) {
+      if (key == null) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        ApiErrors.send(ctx, "missing_api_key", "this server needs an API key: X-Api-Key or Authorization: Bearer", 0);
+        return;
+      }
+      if (!keys.contains(key)) {
+        ApiErrors.send(ctx, "invalid_api_key", "the API key is not valid", 0);
+        return;
+      }
+    }
+    if (perMinute > 0) {
+      String bucket = enabled() ? "key:" + key : "ip:" + ctx.request().remoteAddress().host();
+      long now = clock.getAsLong();
+      long[] w = WINDOWS.compute(bucket, (b, old) -> {
+        long start = now - now % WINDOW_MS;
+        if (old == null || old[0] != start) {
+          return new long[] {start, 1};
+        }
+        old[1]++;
+        return old;
+      });
+      long resetSecs = Math.max(1, (w[0] + WINDOW_MS - now + 999) / 1000);
+      long remaining = Math.max(0, perMinute - w[1]);
+      ctx.response().putHeader("X-RateLimit-Limit", Integer.toString(perMinute))
+          .putHeader("X-RateLimit-Remaining", Long.toString(remaining))
+          .putHeader("X-RateLimit-Reset", Long.toString(resetSecs));
+      if (w[1] > perMinute) {
+        ApiErrors.send(ctx, "rate_limited", "more than " + perMinute + " requests this minute", resetSecs);
+        return;
+      }
+    }
+    ctx.next();
+  }
+
+  private static String presentedKey(RoutingContext ctx) {
+    String k = ctx.request().getHeader("X-Api-Key");
+    if (k == null) {
+      String auth = ctx.request().getHeader("Authorization");
+      if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        k = auth.substring(7).trim();
+      }
+    }
+    if (k == null) {
+      k = ctx.request().getParam("api_key");
+    }
+    return k == null || k.isBlank() ? null : k;
+  }
+}
