@@ -327,9 +327,15 @@ public final class JobsVerticle extends VerticleBase {
     if (service != null) {
       service.close();
     }
-    // jobs still running are saved as they are; the next start marks their open items interrupted
+    // images not finished now will not be: fail them with a retryable code before the last save
+    // (a crash skips this; the next start then marks them the same way)
     List<Future<Object>> saves = new ArrayList<>();
+    pendingJob.clear();
+    pendingIdx.clear();
     for (String id : running) {
+      markInterrupted(jobs.get(id));
+      LOG.info("event=job_interrupted job=" + id + " done=" + jobs.get(id).getInteger("done")
+          + " failed=" + jobs.get(id).getInteger("failed"));
       JsonObject copy = jobs.get(id).copy();
       saves.add(vertx.executeBlocking(() -> {
         store.save(copy);
