@@ -33,6 +33,30 @@ public final class UnimatteServer {
   private UnimatteServer() {
   }
 
+  private static Future<String> deployInference(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
+    return vertx.deployVerticle(new InferenceVerticle(sessions), new DeploymentOptions()
+        .setThreadingModel(ThreadingModel.WORKER)
+        .setWorkerPoolName(INFERENCE_POOL)
+        .setWorkerPoolSize(1)
+        .setConfig(config.section("inference")));
+  }
+
+  /**
+   * Redeploys the inference verticle with a fresh session when it reports itself unhealthy
+   * (consecutive failed batches). Meanwhile uploads get 503 {@code model_not_ready}.
+   */
+  private static void superviseInference(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
+    vertx.eventBus().<String>localConsumer(InferenceVerticle.DEAD_ADDRESS, m -> {
+      String id = m.body();
+      LOG.warning("event=inference_redeploy old=" + id);
+      vertx.undeploy(id)
+          .recover(err -> Future.succeededFuture())
+          .compose(v -> deployInference(vertx, config, sessions))
+          .onSuccess(newId -> LOG.info("event=inference_redeployed id=" + newId))
+          .onFailure(err -> LOG.severe("event=inference_redeploy_failed error=" + err.getMessage()));
+    });
+  }
+
   /** Folder of the configured default model. */
   public static Path modelDir(AppConfig config) {
     JsonObject models = config.section("models");
@@ -68,11 +92,8 @@ public final class UnimatteServer {
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .compose(id -> {
           LOG.info("event=http_listening port=" + config.section("server").getInteger("port"));
-          return vertx.deployVerticle(new InferenceVerticle(sessions), new DeploymentOptions()
-              .setThreadingModel(ThreadingModel.WORKER)
-              .setWorkerPoolName(INFERENCE_POOL)
-              .setWorkerPoolSize(1)
-              .setConfig(config.section("inference")));
+          superviseInference(vertx, config, sessions);
+          return deployInference(vertx, config, sessions);
         })
         .map(id -> {
           LOG.info("event=ready coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);

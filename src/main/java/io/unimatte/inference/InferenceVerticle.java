@@ -39,6 +39,8 @@ public final class InferenceVerticle extends VerticleBase {
   public static final String STATUS_ADDRESS = "unimatte.inference.status";
   /** Event-bus address of per-image progress events (JSON). */
   public static final String PROGRESS_ADDRESS = "unimatte.progress";
+  /** Published (with the deployment id) when the session keeps failing and wants a fresh start. */
+  public static final String DEAD_ADDRESS = "unimatte.inference.dead";
   /** Local shared-map name/key where readiness is published for {@code /health}. */
   public static final String STATUS_MAP = "unimatte.status";
 
@@ -49,6 +51,10 @@ public final class InferenceVerticle extends VerticleBase {
   private BatchingEngine<InferenceRequest, float[]> engine;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long shutdownGraceMs;
+  private int restartAfterFailures;
+  private int consecutiveFailures;
+  private volatile int memoryCap = Integer.MAX_VALUE;
+  private final java.util.concurrent.atomic.AtomicBoolean restartRequested = new java.util.concurrent.atomic.AtomicBoolean();
   private long readyAtMillis;
   private long coldStartMillis;
 
@@ -78,6 +84,7 @@ public final class InferenceVerticle extends VerticleBase {
     session = sessionFactory.get();
     warmUp(AppConfig.requireInt(cfg, "warmupRuns"), AppConfig.requireInt(cfg, "maxBatchSize"));
     shutdownGraceMs = AppConfig.requireLong(cfg, "shutdownGraceMs");
+    restartAfterFailures = AppConfig.requireInt(cfg, "restartAfterFailedBatches");
     EventBus bus = vertx.eventBus();
     engine = BatchingEngine.<InferenceRequest, float[]>builder()
         .name("unimatte-session-" + session.descriptor().name())
@@ -121,13 +128,55 @@ public final class InferenceVerticle extends VerticleBase {
       r.batchSize = batch.size();
       inputs.add(r.input());
     }
-    List<float[]> out = session.run(inputs);
+    List<float[]> out;
+    try {
+      out = runWithinMemory(inputs);
+      consecutiveFailures = 0;
+    } catch (Exception | Error e) {
+      if (++consecutiveFailures >= restartAfterFailures && restartRequested.compareAndSet(false, true)) {
+        LOG.warning("event=inference_unhealthy model=" + session.descriptor().name() + " failedBatches="
+            + consecutiveFailures + " action=redeploy");
+        vertx.eventBus().publish(DEAD_ADDRESS, deploymentID());
+      }
+      throw e;
+    }
     long end = System.nanoTime();
     for (InferenceRequest r : batch) {
       r.inferEndNanos = end;
     }
     LOG.fine(() -> "event=batch size=" + batch.size() + " ms=" + TimeUnit.NANOSECONDS.toMillis(end - start));
     return out;
+  }
+
+  /**
+   * Runs the batch, in smaller pieces when the device runs out of memory: the batch is halved
+   * until it fits, and later batches are cut to the size that worked.
+   */
+  private List<float[]> runWithinMemory(List<float[]> inputs) throws Exception {
+    int cap = memoryCap; // read once: a nested split may lower it while this loop runs
+    if (inputs.size() > cap) {
+      List<float[]> out = new ArrayList<>(inputs.size());
+      for (int i = 0; i < inputs.size(); i += cap) {
+        out.addAll(runWithinMemory(inputs.subList(i, Math.min(inputs.size(), i + cap))));
+      }
+      return out;
+    }
+    try {
+      return session.run(inputs);
+    } catch (OutOfMemoryError | RuntimeException e) {
+      if (inputs.size() < 2 || !isOutOfMemory(e)) {
+        throw e;
+      }
+      memoryCap = Math.max(1, inputs.size() / 2);
+      LOG.warning("event=batch_out_of_memory size=" + inputs.size() + " action=split newCap=" + memoryCap);
+      return runWithinMemory(inputs);
+    }
+  }
+
+  static boolean isOutOfMemory(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    return e instanceof OutOfMemoryError || m.contains("OOM") || m.contains("ResourceExhausted")
+        || m.toLowerCase(java.util.Locale.ROOT).contains("out of memory");
   }
 
   private void onRequest(Message<InferenceRequest> msg) {

@@ -9,7 +9,7 @@ import java.util.List;
  * A real session with test-controlled pacing before each call, and a choice of whether closing
  * it closes the real one (shared sessions must outlive each test's server).
  */
-public final class WrappedSession implements MattingSession {
+public class WrappedSession implements MattingSession {
   /** Runs before each session call (e.g. wait on a latch, sleep). */
   @FunctionalInterface
   public interface BeforeRun {
