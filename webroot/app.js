@@ -14,6 +14,7 @@ async function errorText(r) {
   let msg = `HTTP ${r.status}`;
   try { const j = await r.json(); msg = `${j.error.message} (${j.error.code})`; } catch (e) { /* not JSON */ }
   if (r.status === 503) msg = `The server is busy: ${msg}. Try again in a moment.`;
+  if (r.status === 401) msg = `${msg}. Enter your key at /login.html`;
   return msg;
 }
 

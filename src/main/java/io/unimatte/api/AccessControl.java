@@ -21,6 +21,8 @@ import java.util.function.LongSupplier;
  */
 final class AccessControl implements Handler<RoutingContext> {
   private static final long WINDOW_MS = 60_000;
+  /** Cookie the login page sets for the web UI. */
+  static final String COOKIE = "unimatte_key";
   /** Windows are process-wide: several HTTP verticle instances share one budget per key. */
   private static final Map<String, long[]> WINDOWS = new ConcurrentHashMap<>();
 
@@ -43,6 +45,29 @@ final class AccessControl implements Handler<RoutingContext> {
   boolean enabled() {
     return !keys.isEmpty();
   }
+
+  /**
+   * Guards the web page when {@code security.protectUi} is on: without a valid key the browser
+   * gets the login page (401), which stores the key as a cookie; API routes are guarded apart.
+   */
+  Handler<RoutingContext> pageGuard(String webroot) {
+    return ctx -> {
+      String path = ctx.request().path();
+      if (!enabled() || path.equals("/login.html") || path.equals("/app.css")) {
+        ctx.next();
+        return;
+      }
+      String key = presentedKey(ctx);
+      if (key != null && keys.contains(key)) {
+        ctx.next();
+        return;
+      }
+      ctx.response().setStatusCode(401).putHeader("Content-Type", "text/html; charset=utf-8")
+          .sendFile(webroot + "/" + LOGIN_PAGE);
+    };
+  }
+
+  private static final String LOGIN_PAGE = "login.html";
 
   @Override
   public void handle(RoutingContext ctx) {
@@ -92,6 +117,10 @@ final class AccessControl implements Handler<RoutingContext> {
     }
     if (k == null) {
       k = ctx.request().getParam("api_key");
+    }
+    if (k == null && ctx.request().getCookie(COOKIE) != null) {
+      // the web page's own calls (fetch, images, WebSocket) carry the key as a same-site cookie
+      k = java.net.URLDecoder.decode(ctx.request().getCookie(COOKIE).getValue(), java.nio.charset.StandardCharsets.UTF_8);
     }
     return k == null || k.isBlank() ? null : k;
   }

@@ -93,6 +93,9 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(access);
     router.route("/v1.0/*").handler(access);
     router.route("/metrics").handler(access);
+    if (security.getBoolean("protectUi", false)) {
+      router.route().pathRegex("^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*").handler(access.pageGuard(AppConfig.requireString(http, "webroot")));
+    }
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(this::metrics);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));

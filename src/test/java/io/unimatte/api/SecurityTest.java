@@ -81,6 +81,30 @@ class SecurityTest {
   }
 
   @Test
+  void theWebPageCanBePutBehindAKey() throws Exception {
+    TinyModel.write(models, "tiny");
+    String key = "ui-" + UUID.randomUUID();
+    try (TestServer s = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("security")
+        .put("apiKeys", new JsonArray().add(key)).put("protectUi", true))) {
+      HttpResponse<byte[]> page = s.get("/");
+      assertEquals(401, page.statusCode());
+      assertTrue(new String(page.body()).contains("needs an API key"), "the login page");
+      assertEquals(200, s.get("/login.html").statusCode());
+      assertEquals(200, s.get("/health").statusCode());
+      HttpResponse<byte[]> withCookie = http.send(HttpRequest.newBuilder(s.uri("/"))
+          .header("Cookie", "unimatte_key=" + key).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, withCookie.statusCode());
+      assertTrue(new String(withCookie.body()).contains("Unimatte"));
+      HttpResponse<byte[]> api = http.send(HttpRequest.newBuilder(s.uri("/api/v1/jobs"))
+          .header("Cookie", "unimatte_key=" + key).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, api.statusCode(), "the page's own API calls carry the cookie");
+      HttpResponse<byte[]> wrong = http.send(HttpRequest.newBuilder(s.uri("/app.js"))
+          .header("Cookie", "unimatte_key=nope").build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(401, wrong.statusCode());
+    }
+  }
+
+  @Test
   void openAndSameOriginByDefault() throws Exception {
     TinyModel.write(models, "tiny");
     try (TestServer s = TestServer.start(models, "tiny", null, cfg -> { })) {
