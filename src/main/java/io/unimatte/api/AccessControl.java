@@ -107,6 +107,12 @@ final class AccessControl implements Handler<RoutingContext> {
     ctx.next();
   }
 
+  /** Who is asking: the API key when one was given, else the client address. */
+  static String clientId(RoutingContext ctx) {
+    String key = presentedKey(ctx);
+    return key != null ? "key:" + Integer.toHexString(key.hashCode()) : "ip:" + ctx.request().remoteAddress().host();
+  }
+
   private static String presentedKey(RoutingContext ctx) {
     String k = ctx.request().getHeader("X-Api-Key");
     if (k == null) {

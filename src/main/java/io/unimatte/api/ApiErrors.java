@@ -24,6 +24,7 @@ public final class ApiErrors {
       Map.entry("missing_api_key", 401),
       Map.entry("invalid_api_key", 401),
       Map.entry("rate_limited", 429),
+      Map.entry("too_many_jobs", 429),
       Map.entry("forbidden_origin", 403),
       Map.entry("not_found", 404),
       Map.entry("job_not_found", 404),
@@ -65,6 +66,7 @@ public final class ApiErrors {
   public static String message(String code) {
     return switch (code) {
       case "too_many_items" -> "the job has more images than the server accepts in one job";
+      case "too_many_jobs" -> "you already have as many jobs running as the server allows; wait for one to finish";
       case "missing_image" -> "no image in the request";
       default -> code.replace('_', ' ');
     };

@@ -103,7 +103,7 @@ final class JobsApi {
       }
       return images;
     }, false).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
-            new JobSubmission(images, output, withMatte, "http")))
+            new JobSubmission(images, output, withMatte, "http", AccessControl.clientId(ctx))))
         .onSuccess(msg -> {
           JsonObject job = msg.body();
           String id = job.getString("id");

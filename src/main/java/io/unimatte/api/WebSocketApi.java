@@ -35,6 +35,7 @@ final class WebSocketApi {
 
   private final Vertx vertx;
   private final String modelName;
+  private final String client;
   private final ServerWebSocket ws;
   private final Path outputsDir;
   private final int maxSubscriptions;
@@ -45,8 +46,9 @@ final class WebSocketApi {
   private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
   private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, String modelName) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, String modelName, String client) {
     this.vertx = vertx;
+    this.client = client;
     this.modelName = modelName;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
@@ -58,7 +60,7 @@ final class WebSocketApi {
       ApiErrors.send(ctx, "invalid_parameter", "this endpoint speaks WebSocket only", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, modelName).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, modelName, AccessControl.clientId(ctx)).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -170,7 +172,7 @@ final class WebSocketApi {
       return;
     }
     boolean results = msg.getBoolean("results", true);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket"))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket", client))
         .onSuccess(m -> {
           String jobId = m.body().getString("id");
           subscribed.add(jobId);

@@ -12,9 +12,10 @@ import java.util.List;
  * @param options   output options (cutout or matte, format, background, crop, size)
  * @param withMatte also store the grey matte of each image (for archives)
  * @param source    which way in created it ({@code http}, {@code websocket})
+ * @param client    who asked (API key or address), for the per-client limit on running jobs
  */
 public record JobSubmission(List<NamedImage> images, OutputOptions options, boolean withMatte,
-                            String source) {
+                            String source, String client) {
 
   /** One uploaded file. */
   public record NamedImage(String name, byte[] data) {

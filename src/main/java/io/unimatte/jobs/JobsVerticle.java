@@ -63,6 +63,7 @@ public final class JobsVerticle extends VerticleBase {
   private int inFlight;
   private int maxInFlight;
   private int maxItems;
+  private int maxJobsPerClient;
 
   /** Registers the local codec for {@link JobSubmission}; idempotent. */
   public static void registerCodecs(EventBus bus) {
@@ -79,6 +80,7 @@ public final class JobsVerticle extends VerticleBase {
     JsonObject cfg = all.getJsonObject("jobs");
     maxInFlight = AppConfig.requireInt(cfg, "maxInFlight");
     maxItems = AppConfig.requireInt(cfg, "maxItemsPerJob");
+    maxJobsPerClient = AppConfig.requireInt(cfg, "maxConcurrentJobsPerClient");
     Path root = Path.of(AppConfig.requireString(cfg, "outputsDir"));
     Duration maxAge = Duration.ofHours(AppConfig.requireLong(cfg, "maxAgeHours"));
     long maxBytes = AppConfig.requireLong(cfg, "maxTotalBytes");
@@ -171,6 +173,11 @@ public final class JobsVerticle extends VerticleBase {
       msg.fail(413, "too_many_items");
       return;
     }
+    long mine = running.stream().filter(r -> s.client().equals(jobs.get(r).getString("client"))).count();
+    if (mine >= maxJobsPerClient) {
+      msg.fail(429, "too_many_jobs");
+      return;
+    }
     String id = UUID.randomUUID().toString();
     JsonArray items = new JsonArray();
     for (int i = 0; i < s.images().size(); i++) {
@@ -179,7 +186,7 @@ public final class JobsVerticle extends VerticleBase {
     JsonObject job = new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis())
         .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba").put("format", s.options().format())
         .put("options", s.options().canonical()).put("withMatte", s.withMatte())
-        .put("source", s.source()).put("total", items.size()).put("done", 0).put("failed", 0).put("items", items);
+        .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0).put("items", items);
     jobs.put(id, job);
     inputs.put(id, new ArrayList<>(s.images()));
     options.put(id, s.options());

@@ -265,6 +265,28 @@ class JobsApiTest {
   }
 
   @Test
+  void runningJobsPerClientAreLimited() throws Exception {
+    Path dir = TinyModel.write(models, "tiny");
+    CountDownLatch gate = new CountDownLatch(1);
+    try (TestServer server = TestServer.start(models, "tiny", TestSessions.slowTinyModel(dir, 0, gate), cfg -> {
+      cfg.getJsonObject("jobs").put("maxConcurrentJobsPerClient", 1);
+      cfg.getJsonObject("inference").put("warmupRuns", 0);
+    })) {
+      assertEquals(202, postJob(server, List.of(png(20)), "").statusCode());
+      HttpResponse<byte[]> second = postJob(server, List.of(png(21)), "");
+      assertEquals(429, second.statusCode(), new String(second.body()));
+      assertEquals("too_many_jobs", MatteApiTest.error(second).getString("code"));
+      gate.countDown();
+      long deadline = System.currentTimeMillis() + 30_000;
+      int status = 0;
+      while (System.currentTimeMillis() < deadline && (status = postJob(server, List.of(png(22)), "").statusCode()) == 429) {
+        Thread.sleep(50);
+      }
+      assertEquals(202, status, "accepted again once the first job finished");
+    }
+  }
+
+  @Test
   void zipUploadsAreUnpackedSafely() throws Exception {
     TinyModel.write(models, "tiny");
     try (TestServer server = TestServer.start(models, "tiny", null, cfg -> { })) {

@@ -54,6 +54,7 @@ class LoadTest {
         cfg -> {
           cfg.getJsonObject("inference").put("maxQueueSize", 4).put("maxBatchSize", 2).put("warmupRuns", 0);
           cfg.getJsonObject("cache").put("enabled", false);
+          cfg.getJsonObject("jobs").put("maxConcurrentJobsPerClient", CLIENTS * 2); // all clients share 127.0.0.1
         })) {
       Runtime rt = Runtime.getRuntime();
       System.gc();
