@@ -174,8 +174,10 @@ public final class HttpVerticle extends VerticleBase {
     }
     String jobId = UUID.randomUUID().toString();
     String[] key = new String[1];
-    readImage(ctx).compose(bytes -> {
-          key[0] = ResultCache.key(bytes, modelName, options.canonical());
+    // hashing megabytes is worker-pool work, not event-loop work
+    readImage(ctx).compose(bytes -> vertx.executeBlocking(() -> ResultCache.key(bytes, modelName, options.canonical()),
+            false).compose(k -> {
+          key[0] = k;
           var hit = cache.get(key[0]);
           if (hit.isPresent()) {
             return Future.succeededFuture(hit.get());
@@ -188,7 +190,7 @@ public final class HttpVerticle extends VerticleBase {
             ctx.response().putHeader("X-Cache", "miss");
             return c;
           });
-        })
+        }))
         .onSuccess(res -> {
           if (!ctx.response().headers().contains("X-Cache")) {
             ctx.response().putHeader("X-Cache", "hit");
@@ -241,28 +243,31 @@ public final class HttpVerticle extends VerticleBase {
     String url = ctx.request().getParam("image_url");
     byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
     if (media.equals("multipart/form-data")) {
-      List<Multipart.Part> parts;
-      try {
-        parts = Multipart.parse(body, Multipart.boundary(type));
-      } catch (MatteException e) {
-        return Future.failedFuture(e);
-      }
-      for (Multipart.Part part : parts) {
-        if (IMAGE_FIELD.equals(part.name()) && part.filename() != null) {
-          return Future.succeededFuture(part.data());
-        }
-      }
-      for (Multipart.Part part : parts) {
-        if (IMAGE_FIELD.equals(part.name()) || "image_url".equals(part.name())) {
-          return IMAGE_FIELD.equals(part.name()) ? Future.succeededFuture(part.data()) : urlFetcher.fetch(part.text());
-        }
-      }
-      if (url != null) {
-        return urlFetcher.fetch(url);
-      }
-      return Future.failedFuture(new MatteException("missing_image",
-          "send the image as the multipart form field 'image' (curl -F image=@photo.jpg), or an 'image_url'"));
+      return vertx.executeBlocking(() -> Multipart.parse(body, Multipart.boundary(type)), false)
+          .compose(parts -> imageFromParts(parts, url));
     }
+    return readNonMultipart(media, type, body, url);
+  }
+
+  private Future<byte[]> imageFromParts(List<Multipart.Part> parts, String url) {
+    for (Multipart.Part part : parts) {
+      if (IMAGE_FIELD.equals(part.name()) && part.filename() != null) {
+        return Future.succeededFuture(part.data());
+      }
+    }
+    for (Multipart.Part part : parts) {
+      if (IMAGE_FIELD.equals(part.name()) || "image_url".equals(part.name())) {
+        return IMAGE_FIELD.equals(part.name()) ? Future.succeededFuture(part.data()) : urlFetcher.fetch(part.text());
+      }
+    }
+    if (url != null) {
+      return urlFetcher.fetch(url);
+    }
+    return Future.failedFuture(new MatteException("missing_image",
+        "send the image as the multipart form field 'image' (curl -F image=@photo.jpg), or an 'image_url'"));
+  }
+
+  private Future<byte[]> readNonMultipart(String media, String type, byte[] body, String url) {
     if (media.equals("application/json")) {
       JsonObject json;
       try {

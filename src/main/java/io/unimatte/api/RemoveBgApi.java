@@ -66,12 +66,20 @@ final class RemoveBgApi {
   private void handle(RoutingContext ctx) {
     Map<String, String> p = new HashMap<>();
     byte[][] file = new byte[1][];
-    try {
+    // parsing a large multipart body is worker-pool work
+    ctx.vertx().executeBlocking(() -> {
       collect(ctx, p, file);
-    } catch (MatteException e) {
-      error(ctx, e.code(), e.getMessage(), 0);
-      return;
-    }
+      return null;
+    }, false).onSuccess(v -> handle(ctx, p, file[0])).onFailure(err -> {
+      if (err instanceof MatteException e) {
+        error(ctx, e.code(), e.getMessage(), 0);
+      } else {
+        error(ctx, "internal_error", "unexpected error", 0);
+      }
+    });
+  }
+
+  private void handle(RoutingContext ctx, Map<String, String> p, byte[] uploaded) {
     String format = p.getOrDefault("format", "auto").toLowerCase(Locale.ROOT);
     String channels = p.getOrDefault("channels", "rgba").toLowerCase(Locale.ROOT);
     String type = p.getOrDefault("type", "auto").toLowerCase(Locale.ROOT);
@@ -121,7 +129,7 @@ final class RemoveBgApi {
     }
     boolean zip = format.equals("zip");
     String jobId = UUID.randomUUID().toString();
-    input(p, file[0])
+    input(p, uploaded)
         .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, zip)))
         .onSuccess(res -> reply(ctx, res, zip, type.equals("auto") ? "other" : type))
         .onFailure(err -> {
