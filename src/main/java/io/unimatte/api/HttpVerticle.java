@@ -46,6 +46,7 @@ public final class HttpVerticle extends VerticleBase {
   private UrlFetcher urlFetcher;
   private HttpServer server;
   private String modelName;
+  private JsonObject modelInfo;
 
   /** @param cache the process-wide result cache, shared by every instance */
   public HttpVerticle(ResultCache cache) {
@@ -59,6 +60,12 @@ public final class HttpVerticle extends VerticleBase {
     Path modelDir = Path.of(all.getString("modelDir"));
     return vertx.<ModelDescriptor>executeBlocking(() -> ModelDescriptor.read(modelDir)).compose(model -> {
       modelName = model.name();
+      modelInfo = new JsonObject().put("name", model.name()).put("purpose", model.purpose()).put("kind", "savedmodel")
+          .put("contract", new JsonObject().put("layout", model.input().layout()).put("inputSize", model.input().size())
+              .put("colorOrder", model.input().colorOrder()).put("batched", true))
+          .put("default", true)
+          .put("source", model.source() == null ? null : new JsonObject(model.source().toString()))
+          .put("license", model.license() == null ? null : new JsonObject(model.license().toString()));
       service = MattingService.create(vertx, all.getJsonObject("imaging"), model);
       urlFetcher = new UrlFetcher(vertx, all.getJsonObject("urlFetch"));
       Router router = router(http);
@@ -97,6 +104,7 @@ public final class HttpVerticle extends VerticleBase {
       router.route().pathRegex("^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*").handler(access.pageGuard(AppConfig.requireString(http, "webroot")));
     }
     router.get("/health").handler(this::health);
+    router.get("/api/v1/models").handler(ctx -> ctx.json(new JsonObject().put("models", new JsonArray().add(modelInfo))));
     router.get("/metrics").handler(this::metrics);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);

@@ -53,6 +53,12 @@ class MetricsAndDocsTest {
       assertTrue(text.contains("unimatte_queue_depth 0"), text);
       assertTrue(text.contains("unimatte_model_ready 1"), text);
 
+      JsonObject models = new JsonObject(new String(server.get("/api/v1/models").body()));
+      JsonObject m = models.getJsonArray("models").getJsonObject(0);
+      assertEquals("tiny", m.getString("name"));
+      assertEquals(32, m.getJsonObject("contract").getInteger("inputSize"));
+      assertEquals("test", m.getJsonObject("license").getString("weights"));
+
       JsonObject api = new JsonObject(new String(server.get("/openapi.json").body()));
       assertEquals("3.0.3", api.getString("openapi"));
       for (String path : new String[] {"/api/v1/matte", "/api/v1/jobs", "/api/v1/jobs/{id}/archive", "/health", "/metrics"}) {
