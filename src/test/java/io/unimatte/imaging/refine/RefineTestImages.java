@@ -1,0 +1,53 @@
+package io.unimatte.imaging.refine;
+
+import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.ImageDecoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
+
+/** Shared test inputs: matting-dev photos and mattes, and small synthetic scenes. */
+final class RefineTestImages {
+
+    static final Path DATA = Path.of(System.getProperty("unimatte.data", "/work/shared/testdata/matting-dev"));
+
+    private RefineTestImages() {
+    }
+
+    /** The photo {@code image/NAME}; the test is skipped where the shared data set is absent. */
+    static DecodedImage photo(String name) throws Exception {
+        Path p = DATA.resolve("image").resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(p), "matting-dev data not available: " + p);
+        return new ImageDecoder().decode(Files.readAllBytes(p));
+    }
+
+    /** The 8-bit ground-truth matte {@code alpha/NAME}. */
+    static byte[] groundTruth(String name) throws Exception {
+        Path p = DATA.resolve("alpha").resolve(name);
+        Assumptions.assumeTrue(Files.isRegularFile(p), "matting-dev data not available: " + p);
+        int[] px = new ImageDecoder().decode(Files.readAllBytes(p)).argb();
+        byte[] a = new byte[px.length];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (byte) px[i]; // grey decodes to R = G = B
+        }
+        return a;
+    }
+
+    static DecodedImage image(int w, int h, int[] argb) {
+        return new DecodedImage(w, h, argb, "png", false, 1);
+    }
+
+    static int rgb(double r, double g, double b) {
+        return 0xFF000000 | to8(r) << 16 | to8(g) << 8 | to8(b);
+    }
+
+    static int to8(double v) {
+        return (int) Math.round(Math.min(1, Math.max(0, v)) * 255);
+    }
+
+    /** Anti-aliased disk coverage: 1 inside, 0 outside, linear across {@code soft} px at the rim. */
+    static double disk(double x, double y, double cx, double cy, double radius, double soft) {
+        double d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
+        return Math.min(1, Math.max(0, (radius - d) / soft + 0.5));
+    }
+}
