@@ -4,10 +4,12 @@ import io.unimatte.config.AppConfig;
 import io.unimatte.modelimport.ModelImporter;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -21,9 +23,39 @@ public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
   /** Bound on how long a graceful stop may take before the JVM exits anyway. */
   private static final long SHUTDOWN_WAIT_SECONDS = 120;
-  private static final String DEFAULT_MODEL = "isnet";
+  /** Models the project can fetch and import by itself, by name. */
+  private static final Map<String, Importer> IMPORTERS = Map.of("isnet", ModelImporter::ensureIsnet);
+
+  private interface Importer {
+    Path ensure(Path modelsDir) throws Exception;
+  }
 
   private Main() {
+  }
+
+  /**
+   * With {@code models.autoImport}, fetches and imports each served model the project knows how to
+   * build ({@link #IMPORTERS}) whose folder has no {@code model.json} yet. A failure is one log line;
+   * the model is then reported as failed and the others still start.
+   */
+  static void importMissingModels(JsonObject models) {
+    if (!models.getBoolean("autoImport", true)) {
+      return;
+    }
+    Path dir = Path.of(models.getString("dir"));
+    JsonArray serve = models.getJsonArray("serve", new JsonArray()).copy().add(models.getString("default"));
+    for (Object entry : serve.stream().distinct().toList()) {
+      if (!(entry instanceof String name) || !IMPORTERS.containsKey(name)
+          || Files.isRegularFile(dir.resolve(name).resolve("model.json"))) {
+        continue;
+      }
+      try {
+        LOG.info("event=model_import_start model=" + name + " dir=" + dir.resolve(name));
+        IMPORTERS.get(name).ensure(dir);
+      } catch (Exception e) {
+        LOG.severe("event=model_import_failed model=" + name + " error=\"" + e.getMessage() + "\"");
+      }
+    }
   }
 
   public static void main(String[] args) {
@@ -38,24 +70,7 @@ public final class Main {
       System.exit(2);
       return;
     }
-    JsonObject models = config.section("models");
-    Path modelDir = UnimatteServer.modelDir(config);
-    if (!Files.isRegularFile(modelDir.resolve("model.json"))) {
-      if (DEFAULT_MODEL.equals(models.getString("default")) && models.getBoolean("autoImport", true)) {
-        try {
-          LOG.info("event=model_import_start model=isnet dir=" + modelDir);
-          ModelImporter.ensureIsnet(Path.of(models.getString("dir")));
-        } catch (Exception e) {
-          System.err.println("unimatte: cannot import the default model: " + e.getMessage());
-          System.exit(3);
-          return;
-        }
-      } else {
-        System.err.println("unimatte: model folder " + modelDir + " has no model.json");
-        System.exit(3);
-        return;
-      }
-    }
+    importMissingModels(config.section("models"));
     Vertx vertx = Vertx.vertx(new VertxOptions());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -6,6 +6,7 @@ import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.inference.MattingSession;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
@@ -15,89 +16,128 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 /**
- * Deploys Unimatte's verticles into a Vert.x instance: the HTTP API first (so {@code /health}
- * answers 503 while the model loads), then the inference worker that owns the model.
+ * Deploys Unimatte's verticles into a Vert.x instance: the jobs and HTTP API first (so
+ * {@code /health} answers 503 while models load), then one inference worker per served model
+ * (several for one-image-per-call models configured with {@code sessions}), each owning its session.
+ * A model that fails to load is reported in one line and in {@code /api/v1/models}; the others serve.
  */
 public final class UnimatteServer {
   private static final Logger LOG = Logger.getLogger(UnimatteServer.class.getName());
-  /** The worker pool the inference verticle runs on (one thread: it owns the session). */
+  /** Prefix of the worker pool of each model's inference verticle (one thread per session). */
   public static final String INFERENCE_POOL = "unimatte-inference";
+
+  /** Opens a session for a model; called on the model's inference worker thread (may block). */
+  @FunctionalInterface
+  public interface SessionFactory {
+    MattingSession open(ModelDescriptor model) throws Exception;
+  }
 
   private UnimatteServer() {
   }
 
-  private static Future<String> deployInference(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
-    return vertx.deployVerticle(new InferenceVerticle(sessions), new DeploymentOptions()
+  private static Future<String> deployInference(Vertx vertx, AppConfig config, ModelDescriptor model,
+                                                SessionFactory sessions) {
+    Supplier<MattingSession> open = () -> {
+      try {
+        return sessions.open(model);
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    };
+    return vertx.deployVerticle(() -> new InferenceVerticle(open), new DeploymentOptions()
         .setThreadingModel(ThreadingModel.WORKER)
-        .setWorkerPoolName(INFERENCE_POOL)
-        .setWorkerPoolSize(1)
+        .setWorkerPoolName(INFERENCE_POOL + "-" + model.name())
+        .setWorkerPoolSize(model.sessions())
+        .setInstances(model.sessions())
         .setConfig(config.section("inference")));
   }
 
   /**
-   * Redeploys the inference verticle with a fresh session when it reports itself unhealthy
-   * (consecutive failed batches). Meanwhile uploads get 503 {@code model_not_ready}.
+   * Redeploys a model's inference verticle with a fresh session when it reports itself unhealthy
+   * (consecutive failed batches). Meanwhile its uploads get 503 {@code model_not_ready}.
    */
-  private static void superviseInference(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
-    vertx.eventBus().<String>localConsumer(InferenceVerticle.DEAD_ADDRESS, m -> {
-      String id = m.body();
-      LOG.warning("event=inference_redeploy old=" + id);
+  private static void superviseInference(Vertx vertx, AppConfig config, ModelCatalog catalog, SessionFactory sessions) {
+    vertx.eventBus().<JsonObject>localConsumer(InferenceVerticle.DEAD_ADDRESS, m -> {
+      String id = m.body().getString("deployment");
+      ModelDescriptor model = catalog.get(m.body().getString("model")).orElse(null);
+      if (model == null) {
+        return;
+      }
+      LOG.warning("event=inference_redeploy model=" + model.name() + " old=" + id);
       vertx.undeploy(id)
           .recover(err -> Future.succeededFuture())
-          .compose(v -> deployInference(vertx, config, sessions))
-          .onSuccess(newId -> LOG.info("event=inference_redeployed id=" + newId))
-          .onFailure(err -> LOG.severe("event=inference_redeploy_failed error=" + err.getMessage()));
+          .compose(v -> deployInference(vertx, config, model, sessions))
+          .onSuccess(newId -> LOG.info("event=inference_redeployed model=" + model.name() + " id=" + newId))
+          .onFailure(err -> LOG.severe("event=inference_redeploy_failed model=" + model.name() + " error="
+              + err.getMessage()));
     });
   }
 
-  /** Folder of the configured default model. */
-  public static Path modelDir(AppConfig config) {
-    JsonObject models = config.section("models");
-    return Path.of(AppConfig.requireString(models, "dir"), AppConfig.requireString(models, "default"));
+  /** A session factory that loads each model with TensorFlow. */
+  public static SessionFactory tensorFlowSessions(AppConfig config) {
+    SessionOptions options = SessionOptions.from(config.section("inference"));
+    return model -> TensorFlowMattingSession.load(model, options);
   }
 
-  /** A session factory that loads the configured model with TensorFlow. */
-  public static Supplier<MattingSession> tensorFlowSessions(AppConfig config) {
-    Path dir = modelDir(config);
-    SessionOptions options = SessionOptions.from(config.section("inference"));
-    return () -> {
-      try {
-        return TensorFlowMattingSession.load(ModelDescriptor.read(dir), options);
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    };
+  /** Deploys with one session supplier for every model (tests that serve one model). */
+  public static Future<Void> deploy(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
+    return deploy(vertx, config, model -> sessions.get());
   }
 
   /**
-   * Deploys everything; the future completes when the model is warm and the server is ready.
-   *
-   * @param sessions opens the model session (called once, on the inference worker thread)
+   * Deploys everything; the future completes when every model that can load is warm. Models that
+   * fail are logged ({@code event=model_failed}) and marked failed in the status map.
    */
-  public static Future<Void> deploy(Vertx vertx, AppConfig config, Supplier<MattingSession> sessions) {
+  public static Future<Void> deploy(Vertx vertx, AppConfig config, SessionFactory sessions) {
     long t0 = System.nanoTime();
     InferenceVerticle.registerCodecs(vertx.eventBus());
-    JsonObject httpConfig = config.json().put("modelDir", modelDir(config).toString());
+    ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
+    var status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+    catalog.failures().forEach((name, error) -> status.put(name, failed(name, error)));
+    catalog.models().keySet().forEach(name -> status.put(name, new JsonObject().put("status", "loading")
+        .put("model", name)));
+    JsonObject httpConfig = config.json();
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
-    return vertx.deployVerticle(new JobsVerticle(), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache),
+    return vertx.deployVerticle(new JobsVerticle(catalog), new DeploymentOptions().setConfig(httpConfig))
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .compose(id -> {
           LOG.info("event=http_listening port=" + config.section("server").getInteger("port"));
-          superviseInference(vertx, config, sessions);
-          return deployInference(vertx, config, sessions);
+          superviseInference(vertx, config, catalog, sessions);
+          List<Future<String>> loads = new ArrayList<>();
+          for (ModelDescriptor model : catalog.models().values()) {
+            loads.add(deployInference(vertx, config, model, sessions).onFailure(err -> {
+              String msg = String.valueOf(err.getMessage());
+              LOG.severe("event=model_failed model=" + model.name() + " error=\"" + msg.replace('"', '\'') + "\"");
+              status.put(model.name(), failed(model.name(), msg));
+            }));
+          }
+          return Future.join(loads).transform(ar -> {
+            long ready = catalog.models().keySet().stream()
+                .filter(n -> "ready".equals(status.get(n) == null ? null : status.get(n).getString("status"))).count();
+            if (ready == 0) {
+              return Future.failedFuture("no model could be loaded: " + status.values().stream()
+                  .map(j -> j.getString("error", "")).filter(e -> !e.isEmpty()).toList());
+            }
+            return Future.succeededFuture((Void) null);
+          });
         })
-        .map(id -> {
-          LOG.info("event=ready coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
+        .map(v -> {
+          LOG.info("event=ready models=" + catalog.models().keySet() + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
           return null;
         });
+  }
+
+  private static JsonObject failed(String name, String error) {
+    return new JsonObject().put("status", "failed").put("model", name).put("error", error);
   }
 }

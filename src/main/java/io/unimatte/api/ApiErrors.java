@@ -57,6 +57,7 @@ public final class ApiErrors {
       Map.entry("inference_failed", 500),
       Map.entry("internal_error", 500),
       Map.entry("queue_full", 503),
+      Map.entry("model_unavailable", 503),
       Map.entry("queue_timeout", 503),
       Map.entry("model_not_ready", 503),
       Map.entry("shutting_down", 503),

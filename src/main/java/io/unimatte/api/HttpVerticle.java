@@ -4,7 +4,7 @@ import io.unimatte.cache.ResultCache;
 import io.unimatte.config.AppConfig;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.InferenceVerticle;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -23,7 +23,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -32,8 +31,7 @@ import java.util.logging.Logger;
  * The HTTP API on the event loop: uploads in, cutouts out. Runs as several instances sharing
  * one port; all heavy work goes through {@link MattingService} (worker pool + inference verticle).
  *
- * <p>Deployment config: the whole {@code config.json} plus {@code "modelDir"}, the folder of the
- * served model (its {@code model.json} is read at start).
+ * <p>Deployment config: the whole {@code config.json}; the served models come as a {@link ModelCatalog}.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
@@ -42,40 +40,33 @@ public final class HttpVerticle extends VerticleBase {
   private static final long STATUS_TIMEOUT_MS = 2_000;
 
   private final ResultCache cache;
+  private final ModelCatalog models;
   private MattingService service;
   private UrlFetcher urlFetcher;
   private HttpServer server;
-  private String modelName;
-  private JsonObject modelInfo;
 
-  /** @param cache the process-wide result cache, shared by every instance */
-  public HttpVerticle(ResultCache cache) {
+  /**
+   * @param cache  the process-wide result cache, shared by every instance
+   * @param models the served models
+   */
+  public HttpVerticle(ResultCache cache, ModelCatalog models) {
     this.cache = cache;
+    this.models = models;
   }
 
   @Override
   public Future<?> start() {
     JsonObject all = config();
     JsonObject http = all.getJsonObject("server");
-    Path modelDir = Path.of(all.getString("modelDir"));
-    return vertx.<ModelDescriptor>executeBlocking(() -> ModelDescriptor.read(modelDir)).compose(model -> {
-      modelName = model.name();
-      modelInfo = new JsonObject().put("name", model.name()).put("purpose", model.purpose()).put("kind", "savedmodel")
-          .put("contract", new JsonObject().put("layout", model.input().layout()).put("inputSize", model.input().size())
-              .put("colorOrder", model.input().colorOrder()).put("batched", true))
-          .put("default", true)
-          .put("source", model.source() == null ? null : new JsonObject(model.source().toString()))
-          .put("license", model.license() == null ? null : new JsonObject(model.license().toString()));
-      service = MattingService.create(vertx, all.getJsonObject("imaging"), model);
-      urlFetcher = new UrlFetcher(vertx, all.getJsonObject("urlFetch"));
-      Router router = router(http);
-      server = vertx.createHttpServer(new HttpServerOptions()
-          .setHost(AppConfig.requireString(http, "host"))
-          .setPort(AppConfig.requireInt(http, "port"))
-          .setMaxWebSocketMessageSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes"))
-          .setMaxWebSocketFrameSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes")));
-      return server.requestHandler(router).listen();
-    });
+    service = MattingService.create(vertx, all.getJsonObject("imaging"), models);
+    urlFetcher = new UrlFetcher(vertx, all.getJsonObject("urlFetch"));
+    Router router = router(http);
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(AppConfig.requireString(http, "host"))
+        .setPort(AppConfig.requireInt(http, "port"))
+        .setMaxWebSocketMessageSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes"))
+        .setMaxWebSocketFrameSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes")));
+    return server.requestHandler(router).listen();
   }
 
   private Router router(JsonObject http) {
@@ -104,13 +95,13 @@ public final class HttpVerticle extends VerticleBase {
       router.route().pathRegex("^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*").handler(access.pageGuard(AppConfig.requireString(http, "webroot")));
     }
     router.get("/health").handler(this::health);
-    router.get("/api/v1/models").handler(ctx -> ctx.json(new JsonObject().put("models", new JsonArray().add(modelInfo))));
+    router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, statuses())));
     router.get("/metrics").handler(this::metrics);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);
-    JobsApi.mount(router, vertx, config(), uploads, modelName);
-    RemoveBgApi.mount(router, uploads, service, urlFetcher, modelName);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config(), modelName));
+    JobsApi.mount(router, vertx, config(), uploads, models);
+    RemoveBgApi.mount(router, uploads, service, urlFetcher, models);
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config(), models));
     router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
         AppConfig.requireString(http, "webroot")));
     router.route().failureHandler(this::failure);
@@ -120,26 +111,37 @@ public final class HttpVerticle extends VerticleBase {
     return router;
   }
 
+  /** Each model's last published status (loading, ready, failed). */
+  private java.util.Map<String, JsonObject> statuses() {
+    return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+  }
+
+  /**
+   * 200 with the default model's engine status (and every model's state under {@code models}) once
+   * the default model is warm; 503 while it loads or when it failed.
+   */
   private void health(RoutingContext ctx) {
-    JsonObject ready = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP)
-        .get(InferenceVerticle.STATUS_MAP);
-    if (ready == null) {
+    String def = models.defaultModel();
+    JsonObject summary = ModelsApi.states(models, statuses());
+    JsonObject ready = statuses().get(def);
+    if (ready == null || !"ready".equals(ready.getString("status"))) {
+      String state = ready != null && "failed".equals(ready.getString("status")) ? "failed" : "starting";
       ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
           .putHeader("Retry-After", "5")
-          .end(new JsonObject().put("status", "starting").put("model", modelName).encode());
+          .end(new JsonObject().put("status", state).put("model", def).put("models", summary).encode());
       return;
     }
-    vertx.eventBus().<JsonObject>request(InferenceVerticle.STATUS_ADDRESS, new JsonObject(),
+    vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(def), new JsonObject(),
             new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS))
         .onComplete(ar -> {
           JsonObject body = ar.succeeded() ? ar.result().body() : ready.copy().put("status", "busy");
           ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
-              .putHeader("Content-Type", "application/json").end(body.encode());
+              .putHeader("Content-Type", "application/json").end(body.put("models", summary).encode());
         });
   }
 
   private void metrics(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(InferenceVerticle.STATUS_ADDRESS, new JsonObject(),
+    vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(models.defaultModel()), new JsonObject(),
         new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).onComplete(ar -> {
           StringBuilder out = new StringBuilder(2048);
           Metrics.appendRequests(out);
@@ -174,8 +176,10 @@ public final class HttpVerticle extends VerticleBase {
 
   private void matte(RoutingContext ctx) {
     OutputOptions options;
+    String model;
     try {
-      options = queryOptions(ctx, modelName);
+      options = queryOptions(ctx);
+      model = ModelsApi.resolve(ctx.request().getParam("model"), models);
     } catch (MatteException e) {
       ApiErrors.send(ctx, e.code(), e.getMessage(), 0);
       return;
@@ -183,14 +187,14 @@ public final class HttpVerticle extends VerticleBase {
     String jobId = UUID.randomUUID().toString();
     String[] key = new String[1];
     // hashing megabytes is worker-pool work, not event-loop work
-    readImage(ctx).compose(bytes -> vertx.executeBlocking(() -> ResultCache.key(bytes, modelName, options.canonical()),
+    readImage(ctx).compose(bytes -> vertx.executeBlocking(() -> ResultCache.key(bytes, model, options.canonical()),
             false).compose(k -> {
           key[0] = k;
           var hit = cache.get(key[0]);
           if (hit.isPresent()) {
             return Future.succeededFuture(hit.get());
           }
-          return service.matte(new MatteRequest(jobId, 0, bytes, options, false)).map(res -> {
+          return service.matte(new MatteRequest(jobId, 0, bytes, options, false, model)).map(res -> {
             ResultCache.CachedResult c = new ResultCache.CachedResult(res.bytes(), res.contentType(), res.width(),
                 res.height(), res.model(), java.util.Map.of("X-Batch-Size", Integer.toString(res.batchSize()),
                 "X-Timing", res.timing().header()));
@@ -215,19 +219,15 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
-  /** Output options from the query string; {@code model} must name the served model. */
-  static OutputOptions queryOptions(RoutingContext ctx, String modelName) {
+  /** Output options from the query string. */
+  static OutputOptions queryOptions(RoutingContext ctx) {
     java.util.Map<String, String> params = new java.util.HashMap<>();
     ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
-    return parseOptions(params, modelName);
+    return parseOptions(params);
   }
 
   /** Output options from request parameters, as every way in reads them. */
-  static OutputOptions parseOptions(java.util.Map<String, String> params, String modelName) {
-    String model = params.get("model");
-    if (model != null && !model.equals(modelName)) {
-      throw new MatteException("unknown_model", "model '" + model + "' is not loaded; this server serves '" + modelName + "'");
-    }
+  static OutputOptions parseOptions(java.util.Map<String, String> params) {
     try {
       return OutputOptions.parse(params);
     } catch (OutputOptions.InvalidOptionException e) {

@@ -6,6 +6,7 @@ import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.service.MatteException;
 import io.unimatte.imaging.output.OutputOptions;
+import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -34,21 +35,21 @@ import java.util.zip.ZipOutputStream;
  */
 final class JobsApi {
   private final Vertx vertx;
-  private final String modelName;
+  private final ModelCatalog models;
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, String modelName) {
+  private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
     this.vertx = vertx;
-    this.modelName = modelName;
+    this.models = models;
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, String modelName) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), modelName);
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -69,8 +70,10 @@ final class JobsApi {
 
   private void create(RoutingContext ctx) {
     OutputOptions output;
+    String model;
     try {
-      output = HttpVerticle.queryOptions(ctx, modelName);
+      output = HttpVerticle.queryOptions(ctx);
+      model = ModelsApi.resolve(ctx.request().getParam("model"), models);
     } catch (MatteException e) {
       fail(ctx, e);
       return;
@@ -103,7 +106,7 @@ final class JobsApi {
       }
       return images;
     }, false).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
-            new JobSubmission(images, output, withMatte, "http", AccessControl.clientId(ctx))))
+            new JobSubmission(images, output, withMatte, "http", AccessControl.clientId(ctx), model)))
         .onSuccess(msg -> {
           JsonObject job = msg.body();
           String id = job.getString("id");

@@ -1,6 +1,7 @@
 package io.unimatte.api;
 
 import io.unimatte.imaging.output.OutputOptions;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -40,16 +41,16 @@ final class RemoveBgApi {
 
   private final MattingService service;
   private final UrlFetcher urls;
-  private final String model;
+  private final ModelCatalog models;
 
-  private RemoveBgApi(MattingService service, UrlFetcher urls, String model) {
+  private RemoveBgApi(MattingService service, UrlFetcher urls, ModelCatalog models) {
     this.service = service;
     this.urls = urls;
-    this.model = model;
+    this.models = models;
   }
 
-  static void mount(Router router, BodyCollector body, MattingService service, UrlFetcher urls, String model) {
-    RemoveBgApi api = new RemoveBgApi(service, urls, model);
+  static void mount(Router router, BodyCollector body, MattingService service, UrlFetcher urls, ModelCatalog models) {
+    RemoveBgApi api = new RemoveBgApi(service, urls, models);
     router.post("/v1.0/removebg").handler(body).handler(api::handle);
   }
 
@@ -84,7 +85,11 @@ final class RemoveBgApi {
     String channels = p.getOrDefault("channels", "rgba").toLowerCase(Locale.ROOT);
     String type = p.getOrDefault("type", "auto").toLowerCase(Locale.ROOT);
     OutputOptions options;
+    String model;
     try {
+      // type=person goes to the portrait model when one is served; model= still wins when given
+      model = ModelsApi.resolve(p.get("model") != null ? p.get("model")
+          : type.equals("person") ? models.personModel().orElse(null) : null, models);
       if (p.containsKey("bg_image_url") || p.containsKey("bg_image_file")) {
         throw new MatteException("unsupported_parameter", "bg_image_url / bg_image_file are not supported; use bg_color");
       }
@@ -130,7 +135,7 @@ final class RemoveBgApi {
     boolean zip = format.equals("zip");
     String jobId = UUID.randomUUID().toString();
     input(p, uploaded)
-        .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, zip)))
+        .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, zip, model)))
         .onSuccess(res -> reply(ctx, res, zip, type.equals("auto") ? "other" : type))
         .onFailure(err -> {
           if (err instanceof MatteException me) {
@@ -221,7 +226,7 @@ final class RemoveBgApi {
         .putHeader("X-Height", Integer.toString(res.height()))
         .putHeader("X-Type", type)
         .putHeader("X-Credits-Charged", "0")
-        .putHeader("X-Model", model);
+        .putHeader("X-Model", res.model());
     String accept = ctx.request().getHeader("Accept");
     if (accept != null && accept.toLowerCase(Locale.ROOT).contains("application/json")) {
       ctx.response().putHeader("Content-Type", "application/json").end(new JsonObject().put("data",

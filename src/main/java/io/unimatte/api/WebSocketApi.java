@@ -2,6 +2,7 @@ package io.unimatte.api;
 
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
@@ -34,7 +35,7 @@ final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
 
   private final Vertx vertx;
-  private final String modelName;
+  private final ModelCatalog models;
   private final String client;
   private final ServerWebSocket ws;
   private final Path outputsDir;
@@ -46,21 +47,21 @@ final class WebSocketApi {
   private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
   private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, String modelName, String client) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client) {
     this.vertx = vertx;
     this.client = client;
-    this.modelName = modelName;
+    this.models = models;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, String modelName) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, "invalid_parameter", "this endpoint speaks WebSocket only", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, modelName, AccessControl.clientId(ctx)).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -141,6 +142,7 @@ final class WebSocketApi {
 
   private void submit(String ref, JsonObject msg) {
     OutputOptions output;
+    String model;
     List<JobSubmission.NamedImage> images = new ArrayList<>();
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
@@ -149,7 +151,8 @@ final class WebSocketApi {
           params.put(k, String.valueOf(msg.getValue(k)));
         }
       }
-      output = HttpVerticle.parseOptions(params, modelName);
+      output = HttpVerticle.parseOptions(params);
+      model = ModelsApi.resolve(params.get("model"), models);
       JsonArray list = msg.getJsonArray("images");
       if (list == null || list.isEmpty()) {
         throw new MatteException("missing_image", "'images' must be a non-empty array of {name, data (base64)}");
@@ -172,7 +175,7 @@ final class WebSocketApi {
       return;
     }
     boolean results = msg.getBoolean("results", true);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket", client))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket", client, model))
         .onSuccess(m -> {
           String jobId = m.body().getString("id");
           subscribed.add(jobId);

@@ -27,15 +27,24 @@ public final class Resizer {
      * @return {@code out}, or the new array
      */
     public static float[] toModelInput(DecodedImage img, int size, float[] mean, float[] std, float[] out, int offset) {
+        return toModelInput(img, size, size, mean, std, out, offset);
+    }
+
+    /**
+     * Like {@link #toModelInput(DecodedImage, int, float[], float[], float[], int)} for a
+     * {@code width}×{@code height} target (models that take any size; equal sizes copy the pixels).
+     */
+    public static float[] toModelInput(DecodedImage img, int width, int height, float[] mean, float[] std, float[] out,
+                                       int offset) {
         Objects.requireNonNull(img, "img");
-        if (size <= 0) {
-            throw new IllegalArgumentException("size must be positive: " + size);
+        if (width <= 0 || height <= 0) {
+            throw new IllegalArgumentException("size must be positive: " + width + "x" + height);
         }
         if (mean == null || std == null || mean.length < CHANNELS || std.length < CHANNELS) {
             throw new IllegalArgumentException("mean and std need " + CHANNELS + " values each");
         }
-        int rowLen = size * CHANNELS;
-        long needed = (long) rowLen * size;
+        int rowLen = width * CHANNELS;
+        long needed = (long) rowLen * height;
         if (out == null) {
             if (offset != 0) {
                 throw new IllegalArgumentException("offset must be 0 when out is null");
@@ -53,8 +62,8 @@ public final class Resizer {
         int srcW = img.width();
         int srcH = img.height();
         int[] argb = img.argb();
-        ResampleWeights wx = ResampleWeights.of(srcW, size, ResampleFilter.TRIANGLE);
-        ResampleWeights wy = ResampleWeights.of(srcH, size, ResampleFilter.TRIANGLE);
+        ResampleWeights wx = ResampleWeights.of(srcW, width, ResampleFilter.TRIANGLE);
+        ResampleWeights wy = ResampleWeights.of(srcH, height, ResampleFilter.TRIANGLE);
 
         float[] r = new float[srcW];
         float[] g = new float[srcW];
@@ -70,7 +79,7 @@ public final class Resizer {
             int[] start = wx.start;
             int[] count = wx.count;
             float[] w = wx.weights;
-            for (int x = 0, o = 0; x < size; x++, o += CHANNELS) {
+            for (int x = 0, o = 0; x < width; x++, o += CHANNELS) {
                 int s = start[x];
                 int wi = x * wx.stride;
                 float ar = 0;
@@ -94,7 +103,7 @@ public final class Resizer {
         float b0 = bias[0];
         float b1 = bias[1];
         float b2 = bias[2];
-        for (int y = 0; y < size; y++) {
+        for (int y = 0; y < height; y++) {
             ring.combine(wy, y, acc);
             int o = offset + y * rowLen;
             for (int i = 0; i < rowLen; i += CHANNELS) {

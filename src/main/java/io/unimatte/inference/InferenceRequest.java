@@ -9,13 +9,13 @@ import io.unimatte.jobs.ItemRef;
 public final class InferenceRequest {
   private final ItemRef ref;
   private final String model;
-  private final float[] input;
+  private final ModelInput input;
   volatile long enqueuedNanos;
   volatile long inferStartNanos;
   volatile long inferEndNanos;
   volatile int batchSize;
 
-  public InferenceRequest(ItemRef ref, String model, float[] input) {
+  public InferenceRequest(ItemRef ref, String model, ModelInput input) {
     this.ref = ref;
     this.model = model;
     this.input = input;
@@ -29,7 +29,7 @@ public final class InferenceRequest {
     return model;
   }
 
-  public float[] input() {
+  public ModelInput input() {
     return input;
   }
 }

@@ -33,16 +33,18 @@ import java.util.logging.Logger;
  * reply so the caller gets a stable code, not a transport failure.
  */
 public final class InferenceVerticle extends VerticleBase {
-  /** Event-bus address of inference requests. */
-  public static final String ADDRESS = "unimatte.inference";
-  /** Event-bus address answering the engine's status and counters. */
-  public static final String STATUS_ADDRESS = "unimatte.inference.status";
+  /** Prefix of the event-bus address of each model's inference requests. */
+  public static final String ADDRESS_PREFIX = "unimatte.inference.";
+  /** Prefix of the event-bus address answering a model's engine status and counters. */
+  public static final String STATUS_ADDRESS_PREFIX = "unimatte.status.";
   /** Event-bus address of per-image progress events (JSON). */
   public static final String PROGRESS_ADDRESS = "unimatte.progress";
-  /** Published (with the deployment id) when the session keeps failing and wants a fresh start. */
+  /** Published ({@code {deployment, model}}) when the session keeps failing and wants a fresh start. */
   public static final String DEAD_ADDRESS = "unimatte.inference.dead";
-  /** Local shared-map name/key where readiness is published for {@code /health}. */
+  /** Local shared map (model name → status JSON) where readiness is published for {@code /health}. */
   public static final String STATUS_MAP = "unimatte.status";
+  /** Side of the warm-up image of models that take any size (their first calls are slow too). */
+  private static final int ANY_SIZE_WARMUP_SIDE = 256;
 
   private static final Logger LOG = Logger.getLogger(InferenceVerticle.class.getName());
 
@@ -56,6 +58,7 @@ public final class InferenceVerticle extends VerticleBase {
   private volatile int memoryCap = Integer.MAX_VALUE;
   private final java.util.concurrent.atomic.AtomicBoolean restartRequested = new java.util.concurrent.atomic.AtomicBoolean();
   private long readyAtMillis;
+  private int maxBatch;
   private long coldStartMillis;
 
   /**
@@ -64,6 +67,16 @@ public final class InferenceVerticle extends VerticleBase {
    */
   public InferenceVerticle(Supplier<MattingSession> sessionFactory) {
     this.sessionFactory = sessionFactory;
+  }
+
+  /** Where requests for {@code model} go. */
+  public static String address(String model) {
+    return ADDRESS_PREFIX + model;
+  }
+
+  /** Where {@code model}'s engine answers status requests. */
+  public static String statusAddress(String model) {
+    return STATUS_ADDRESS_PREFIX + model;
   }
 
   /** Registers the local codecs for the message types; idempotent per event bus. */
@@ -86,21 +99,24 @@ public final class InferenceVerticle extends VerticleBase {
     shutdownGraceMs = AppConfig.requireLong(cfg, "shutdownGraceMs");
     restartAfterFailures = AppConfig.requireInt(cfg, "restartAfterFailedBatches");
     EventBus bus = vertx.eventBus();
+    ModelDescriptor d = session.descriptor();
+    // models that take one image per call are never batched
+    maxBatch = d.batched() ? AppConfig.requireInt(cfg, "maxBatchSize") : 1;
     engine = BatchingEngine.<InferenceRequest, float[]>builder()
-        .name("unimatte-session-" + session.descriptor().name())
-        .maxBatchSize(AppConfig.requireInt(cfg, "maxBatchSize"))
+        .name("unimatte-session-" + d.name())
+        .maxBatchSize(maxBatch)
         .maxBatchDelay(Duration.ofMillis(AppConfig.requireLong(cfg, "maxBatchDelayMs")))
         .maxQueueSize(AppConfig.requireInt(cfg, "maxQueueSize"))
         .queueTimeout(Duration.ofMillis(AppConfig.requireLong(cfg, "queueTimeoutMs")))
         .processor(this::process)
         .listener(e -> bus.publish(PROGRESS_ADDRESS, progressJson(e)))
         .build();
-    consumers.add(bus.<InferenceRequest>localConsumer(ADDRESS, this::onRequest));
-    consumers.add(bus.<JsonObject>localConsumer(STATUS_ADDRESS, m -> m.reply(status())));
+    consumers.add(bus.<InferenceRequest>localConsumer(address(d.name()), this::onRequest));
+    consumers.add(bus.<JsonObject>localConsumer(statusAddress(d.name()), m -> m.reply(status())));
     coldStartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     readyAtMillis = System.currentTimeMillis();
-    vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(STATUS_MAP, status());
-    LOG.info("event=inference_ready model=" + session.descriptor().name() + " device=" + session.device()
+    vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(d.name(), status());
+    LOG.info("event=inference_ready model=" + d.name() + " device=" + session.device() + " maxBatch=" + maxBatch
         + " coldStartMs=" + coldStartMillis);
     return Future.succeededFuture();
   }
@@ -111,7 +127,8 @@ public final class InferenceVerticle extends VerticleBase {
     try {
       for (int i = 0; i < runs; i++) {
         long t = System.nanoTime();
-        session.run(List.of(new float[d.inputFloats()]));
+        int side = d.input().size() > 0 ? d.input().size() : ANY_SIZE_WARMUP_SIDE;
+        session.run(List.of(new ModelInput(new float[side * side * 3], side, side)));
         LOG.info("event=warmup model=" + d.name() + " run=" + (i + 1) + " batch=1 ms="
             + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t));
       }
@@ -122,7 +139,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   private List<float[]> process(List<InferenceRequest> batch) throws Exception {
     long start = System.nanoTime();
-    List<float[]> inputs = new ArrayList<>(batch.size());
+    List<ModelInput> inputs = new ArrayList<>(batch.size());
     for (InferenceRequest r : batch) {
       r.inferStartNanos = start;
       r.batchSize = batch.size();
@@ -136,7 +153,8 @@ public final class InferenceVerticle extends VerticleBase {
       if (++consecutiveFailures >= restartAfterFailures && restartRequested.compareAndSet(false, true)) {
         LOG.warning("event=inference_unhealthy model=" + session.descriptor().name() + " failedBatches="
             + consecutiveFailures + " action=redeploy");
-        vertx.eventBus().publish(DEAD_ADDRESS, deploymentID());
+        vertx.eventBus().publish(DEAD_ADDRESS, new JsonObject().put("deployment", deploymentID())
+            .put("model", session.descriptor().name()));
       }
       throw e;
     }
@@ -152,7 +170,7 @@ public final class InferenceVerticle extends VerticleBase {
    * Runs the batch, in smaller pieces when the device runs out of memory: the batch is halved
    * until it fits, and later batches are cut to the size that worked.
    */
-  private List<float[]> runWithinMemory(List<float[]> inputs) throws Exception {
+  private List<float[]> runWithinMemory(List<ModelInput> inputs) throws Exception {
     int cap = memoryCap; // read once: a nested split may lower it while this loop runs
     if (inputs.size() > cap) {
       List<float[]> out = new ArrayList<>(inputs.size());
@@ -218,6 +236,10 @@ public final class InferenceVerticle extends VerticleBase {
         .put("status", "ready")
         .put("model", session.descriptor().name())
         .put("device", session.device())
+        .put("contract", session.descriptor().contract().id())
+        .put("batched", session.descriptor().batched())
+        .put("maxBatchSize", maxBatch)
+        .put("sessions", session.descriptor().sessions())
         .put("inputSize", session.descriptor().input().size())
         .put("coldStartMs", coldStartMillis)
         .put("readyAt", readyAtMillis)
@@ -254,7 +276,7 @@ public final class InferenceVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    vertx.sharedData().getLocalMap(STATUS_MAP).remove(STATUS_MAP);
+    vertx.sharedData().getLocalMap(STATUS_MAP).remove(session.descriptor().name());
     Promise<Void> done = Promise.promise();
     List<Future<Void>> unregs = new ArrayList<>();
     consumers.forEach(c -> unregs.add(c.unregister()));

@@ -15,12 +15,12 @@ public interface MattingSession extends AutoCloseable {
   String device();
 
   /**
-   * Runs one batch in a single session call.
+   * Runs one batch in a single session call (models that take one image per call get lists of one).
    *
-   * @param inputs preprocessed images, each {@link ModelDescriptor#inputFloats()} floats, NHWC
-   * @return one alpha map per input, {@link ModelDescriptor#outputFloats()} floats in [0, 1]
+   * @param inputs preprocessed images; for fixed-size models each is {@code size × size}
+   * @return one alpha map per input, {@code width × height} floats in [0, 1], row by row
    */
-  List<float[]> run(List<float[]> inputs) throws Exception;
+  List<float[]> run(List<ModelInput> inputs) throws Exception;
 
   @Override
   void close();

@@ -13,9 +13,10 @@ import java.util.List;
  * @param withMatte also store the grey matte of each image (for archives)
  * @param source    which way in created it ({@code http}, {@code websocket})
  * @param client    who asked (API key or address), for the per-client limit on running jobs
+ * @param model     the model to use (never null: the API resolves the default)
  */
 public record JobSubmission(List<NamedImage> images, OutputOptions options, boolean withMatte,
-                            String source, String client) {
+                            String source, String client, String model) {
 
   /** One uploaded file. */
   public record NamedImage(String name, byte[] data) {

@@ -3,7 +3,7 @@ package io.unimatte.jobs;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.LocalCodec;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -49,6 +49,7 @@ public final class JobsVerticle extends VerticleBase {
   /** Published when an item is finished (stored or failed): {@code {type:"item", jobId, item}}. */
   public static final String EVENTS = "unimatte.jobs.events";
 
+  private final ModelCatalog models;
   private static final Logger LOG = Logger.getLogger(JobsVerticle.class.getName());
   private static final Set<String> TERMINAL = Set.of("done", "failed");
 
@@ -74,6 +75,11 @@ public final class JobsVerticle extends VerticleBase {
     }
   }
 
+  /** @param models the served models (jobs name one per job) */
+  public JobsVerticle(ModelCatalog models) {
+    this.models = models;
+  }
+
   @Override
   public Future<?> start() {
     JsonObject all = config();
@@ -88,18 +94,15 @@ public final class JobsVerticle extends VerticleBase {
     registerCodecs(vertx.eventBus());
     return vertx.executeBlocking(() -> {
       store = JobStore.create(root);
-      ModelDescriptor model = ModelDescriptor.read(Path.of(all.getString("modelDir")));
       List<JsonObject> loaded = store.loadAll();
       for (JsonObject job : loaded) {
         if (markInterrupted(job)) {
           store.save(job);
         }
       }
-      return new Object[] {model, loaded};
-    }).map(r -> {
-      service = MattingService.create(vertx, all.getJsonObject("imaging"), (ModelDescriptor) r[0]);
-      @SuppressWarnings("unchecked")
-      List<JsonObject> loaded = (List<JsonObject>) r[1];
+      return loaded;
+    }).map(loaded -> {
+      service = MattingService.create(vertx, all.getJsonObject("imaging"), models);
       // newest first on disk; keep insertion order oldest → newest here
       for (int i = loaded.size() - 1; i >= 0; i--) {
         jobs.put(loaded.get(i).getString("id"), loaded.get(i));
@@ -185,7 +188,7 @@ public final class JobsVerticle extends VerticleBase {
     }
     JsonObject job = new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis())
         .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba").put("format", s.options().format())
-        .put("options", s.options().canonical()).put("withMatte", s.withMatte())
+        .put("options", s.options().canonical()).put("withMatte", s.withMatte()).put("model", s.model())
         .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0).put("items", items);
     jobs.put(id, job);
     inputs.put(id, new ArrayList<>(s.images()));
@@ -219,7 +222,8 @@ public final class JobsVerticle extends VerticleBase {
     String id = job.getString("id");
     io.unimatte.imaging.output.OutputOptions opts = options.get(id);
     String file = index + "." + opts.format();
-    service.matte(new MatteRequest(id, index, in.get(index).data(), opts, job.getBoolean("withMatte", false)))
+    service.matte(new MatteRequest(id, index, in.get(index).data(), opts, job.getBoolean("withMatte", false),
+            job.getString("model")))
         .compose(res -> vertx.executeBlocking(() -> {
           store.writeResult(id, file, res.bytes());
           if (res.matteBytes() != null) {

@@ -158,7 +158,8 @@ public final class ModelImporter {
     a.add(v).add(v).add(v);
   }
 
-  static void deleteTree(Path p) throws IOException {
+  /** Deletes a file or a folder tree; does nothing when it is absent. */
+  public static void deleteTree(Path p) throws IOException {
     if (!Files.exists(p)) {
       return;
     }

@@ -10,8 +10,15 @@ import io.unimatte.imaging.output.OutputOptions;
  * @param data   the uploaded file's bytes
  * @param options what to return (cutout or matte, format, background, crop, size)
  * @param withMatte also encode the grey matte ({@link MatteResult#matteBytes()})
+ * @param model  the model to use; null for the default model
  */
-public record MatteRequest(String jobId, int index, byte[] data, OutputOptions options, boolean withMatte) {
+public record MatteRequest(String jobId, int index, byte[] data, OutputOptions options, boolean withMatte,
+                           String model) {
+
+  /** A request for the default model. */
+  public MatteRequest(String jobId, int index, byte[] data, OutputOptions options, boolean withMatte) {
+    this(jobId, index, data, options, withMatte, null);
+  }
 
   /** A full-size PNG cutout or matte, without the extra grey matte. */
   public MatteRequest(String jobId, int index, byte[] data, OutputKind output) {

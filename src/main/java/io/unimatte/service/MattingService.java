@@ -1,6 +1,6 @@
 package io.unimatte.service;
 
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.impl.DefaultMattingService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,10 +21,10 @@ public interface MattingService {
 
   /**
    * @param imaging the {@code imaging} section of {@code config.json}
-   * @param model   the descriptor of the model the inference verticle serves
+   * @param models  the served models (each has its inference verticle)
    */
-  static MattingService create(Vertx vertx, JsonObject imaging, ModelDescriptor model) {
-    return new DefaultMattingService(vertx, imaging, model);
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models) {
+    return new DefaultMattingService(vertx, imaging, models);
   }
 
   /** Cuts out one image; fails with a {@link MatteException} carrying a stable code. */

@@ -69,7 +69,7 @@ class IsnetParityTest {
         nchw[c * plane + i] = nhwc[i * 3 + c];
       }
     }
-    float[] mine = tf.run(List.of(nhwc)).get(0);
+    float[] mine = tf.run(List.of(new io.unimatte.inference.ModelInput(nhwc, s, s))).get(0);
     float[] ref;
     try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw), new long[] {1, 3, s, s});
          OrtSession.Result r = ort.run(Map.of("input", in), java.util.Set.of("output"))) {

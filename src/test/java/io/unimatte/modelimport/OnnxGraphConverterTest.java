@@ -155,7 +155,7 @@ class OnnxGraphConverterTest {
         """.formatted(S));
     try (var s = TensorFlowMattingSession.load(ModelDescriptor.read(saved), new SessionOptions(1, 1, false, false))) {
       // 6 output channels where the contract wants 1: the session must refuse, not misread
-      assertThrows(IllegalStateException.class, () -> s.run(List.of(new float[S * S * 3])));
+      assertThrows(IllegalStateException.class, () -> s.run(List.of(new io.unimatte.inference.ModelInput(new float[S * S * 3], S, S))));
     }
   }
 }

@@ -40,7 +40,7 @@ class FaultInjectionTest {
     AtomicBoolean armed = new AtomicBoolean(false);
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", models.toString())
         .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)));
-    Supplier<MattingSession> real = UnimatteServer.tensorFlowSessions(cfg);
+    Supplier<MattingSession> real = io.unimatte.testing.TestSessions.defaultModel(cfg);
     Supplier<MattingSession> faulty = () -> new WrappedSession(real.get(), () -> {
       if (armed.getAndSet(false)) {
         Thread.sleep(300); // let the other uploads join this batch

@@ -34,7 +34,7 @@ class WorkerRecoveryTest {
     TinyModel.write(models, "tiny");
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", models.toString())
         .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)));
-    return UnimatteServer.tensorFlowSessions(cfg);
+    return io.unimatte.testing.TestSessions.defaultModel(cfg);
   }
 
   @Test
@@ -79,7 +79,7 @@ class WorkerRecoveryTest {
       MattingSession s = real.get();
       return new WrappedSession(s, () -> { }, true) {
         @Override
-        public synchronized List<float[]> run(List<float[]> inputs) throws Exception {
+        public synchronized List<float[]> run(List<io.unimatte.inference.ModelInput> inputs) throws Exception {
           if (inputs.size() > 1) {
             ooms.incrementAndGet();
             throw new OutOfMemoryError("simulated: batch of " + inputs.size() + " does not fit");

@@ -4,6 +4,7 @@ import io.unimatte.UnimatteServer;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -55,13 +56,14 @@ public final class TestServer implements AutoCloseable {
     JsonObject json = AppConfig.load(Path.of("config.json"), java.util.Map.of(), new String[0]).json();
     int port = freePort();
     json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1);
-    json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName);
+    json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName)
+        .put("serve", new JsonArray().add(modelName));
     json.getJsonObject("inference").put("warmupRuns", 1);
     json.getJsonObject("jobs").put("outputsDir", Files.createTempDirectory("unimatte-outputs").toString());
     tweak.accept(json);
     AppConfig config = AppConfig.of(json);
     Vertx vertx = Vertx.vertx();
-    Supplier<MattingSession> s = sessions != null ? sessions : UnimatteServer.tensorFlowSessions(config);
+    Supplier<MattingSession> s = sessions != null ? sessions : TestSessions.defaultModel(config);
     TestServer server = new TestServer(vertx, port);
     server.watchBlockedThreads();
     return new Starting(server, UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture());

@@ -15,12 +15,26 @@ public final class TestSessions {
   private TestSessions() {
   }
 
+  /** Sessions of the configured default model ({@code models.dir}/{@code models.default}), loaded with TF. */
+  public static Supplier<MattingSession> defaultModel(AppConfig cfg) {
+    java.nio.file.Path dir = java.nio.file.Path.of(cfg.section("models").getString("dir"),
+        cfg.section("models").getString("default"));
+    UnimatteServer.SessionFactory tf = UnimatteServer.tensorFlowSessions(cfg);
+    return () -> {
+      try {
+        return tf.open(io.unimatte.inference.ModelDescriptor.read(dir));
+      } catch (Exception e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    };
+  }
+
   /** The tiny TF model, made slower per call so concurrent requests queue behind it. */
   public static Supplier<MattingSession> slowTinyModel(Path dir, long delayMs, CountDownLatch gate) {
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", dir.getParent().toString())
         .put("default", dir.getFileName().toString())).put("inference", new JsonObject()
         .put("intraOpThreads", 1).put("interOpThreads", 1)));
-    Supplier<MattingSession> real = UnimatteServer.tensorFlowSessions(cfg);
+    Supplier<MattingSession> real = defaultModel(cfg);
     return () -> new WrappedSession(real.get(), () -> {
       gate.await(30, TimeUnit.SECONDS);
       Thread.sleep(delayMs);

@@ -37,7 +37,7 @@ public class WrappedSession implements MattingSession {
   }
 
   @Override
-  public synchronized List<float[]> run(List<float[]> inputs) throws Exception {
+  public synchronized List<float[]> run(List<io.unimatte.inference.ModelInput> inputs) throws Exception {
     beforeRun.run();
     return delegate.run(inputs);
   }

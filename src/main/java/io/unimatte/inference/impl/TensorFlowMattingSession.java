@@ -1,6 +1,12 @@
 package io.unimatte.inference.impl;
 
 import io.unimatte.inference.MattingSession;
+import io.unimatte.inference.ModelInput;
+import io.unimatte.modelimport.ModelImporter;
+import io.unimatte.modelimport.NpmPackageFetcher;
+import io.unimatte.modelimport.OnnxGraphConverter;
+import io.unimatte.modelimport.OnnxModelReader;
+import io.unimatte.modelimport.UnsupportedOpException;
 import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
 import org.tensorflow.Graph;
@@ -13,6 +19,7 @@ import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Ops;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.proto.SignatureDef;
@@ -20,62 +27,163 @@ import org.tensorflow.types.TFloat32;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
 
-/** A {@link MattingSession} over a TensorFlow SavedModel, loaded with TF Java. */
+/**
+ * A {@link MattingSession} run by TF Java: a SavedModel (tensors found through its signature), a
+ * frozen {@code GraphDef} (tensors named directly), or an ONNX file converted to a SavedModel on first
+ * load (kept beside the file, reconverted when the file changes).
+ */
 public final class TensorFlowMattingSession implements MattingSession {
   private static final Logger LOG = Logger.getLogger(TensorFlowMattingSession.class.getName());
   private static final String SERVE_TAG = "serve";
   private static final String GPU_PROBE_DEVICE = "/device:GPU:0";
+  /** Suffix of the folder an ONNX file is converted into. */
+  public static final String ONNX_CACHE_SUFFIX = ".savedmodel";
+  private static final String ONNX_STAMP = "source.sha256";
 
   private final ModelDescriptor descriptor;
-  private final SavedModelBundle bundle;
+  private final AutoCloseable owner;
+  private final Session session;
   private final String inputName;
   private final String outputName;
+  private final String inLayout;
+  private final String outLayout;
   private final String device;
 
-  private TensorFlowMattingSession(ModelDescriptor descriptor, SavedModelBundle bundle, String inputName,
-                                   String outputName, String device) {
+  private TensorFlowMattingSession(ModelDescriptor descriptor, AutoCloseable owner, Session session, String inputName,
+                                   String outputName, String inLayout, String outLayout, String device) {
     this.descriptor = descriptor;
-    this.bundle = bundle;
+    this.owner = owner;
+    this.session = session;
     this.inputName = inputName;
     this.outputName = outputName;
+    this.inLayout = inLayout;
+    this.outLayout = outLayout;
     this.device = device;
   }
 
-  /** Loads the SavedModel in {@code descriptor.directory()} with the given options. */
+  /**
+   * Loads the model the descriptor points at. Failures are {@link IOException}s whose message names
+   * the model and the problem (missing file, not a model, tensor names not found).
+   */
   public static TensorFlowMattingSession load(ModelDescriptor descriptor, SessionOptions options) throws IOException {
-    if (!Files.isRegularFile(descriptor.directory().resolve("saved_model.pb"))) {
-      throw new IOException("model '" + descriptor.name() + "': no saved_model.pb in " + descriptor.directory());
-    }
     boolean gpu = gpuAvailable();
-    SavedModelBundle bundle;
-    try {
-      bundle = SavedModelBundle.loader(descriptor.directory().toString())
-          .withTags(SERVE_TAG)
-          .withConfigProto(configProto(options, gpu))
-          .load();
-    } catch (RuntimeException e) {
-      throw new IOException("model '" + descriptor.name() + "' cannot be loaded: " + e.getMessage(), e);
-    }
-    SignatureDef sig = bundle.metaGraphDef().getSignatureDefMap().get(descriptor.signature());
-    if (sig == null || !sig.getInputsMap().containsKey(descriptor.input().key())
-        || !sig.getOutputsMap().containsKey(descriptor.output().key())) {
-      bundle.close();
-      throw new IOException("model '" + descriptor.name() + "': signature '" + descriptor.signature()
-          + "' with input '" + descriptor.input().key() + "' and output '" + descriptor.output().key()
-          + "' not found in the SavedModel");
-    }
+    ConfigProto config = configProto(options, gpu);
     String device = gpu ? "gpu:0" : "cpu";
-    LOG.info("event=model_loaded model=" + descriptor.name() + " device=" + device
+    TensorFlowMattingSession s = switch (descriptor.kind()) {
+      case SAVEDMODEL -> fromSavedModel(descriptor, descriptor.path(), descriptor.signature(),
+          descriptor.input().key(), descriptor.output().key(), descriptor.input().layout(),
+          descriptor.output().layout(), config, device);
+      case FROZEN_GRAPH -> fromFrozenGraph(descriptor, config, device);
+      case ONNX -> fromOnnx(descriptor, config, device);
+    };
+    LOG.info("event=model_loaded model=" + descriptor.name() + " kind=" + descriptor.kind().id() + " device=" + device
         + " intraOp=" + options.intraOpThreads() + " interOp=" + options.interOpThreads()
         + " bf16=" + options.bf16() + " gpuFp16=" + options.gpuFp16()
         + " onednn=" + System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "tf-default"));
-    return new TensorFlowMattingSession(descriptor, bundle,
-        sig.getInputsMap().get(descriptor.input().key()).getName(),
-        sig.getOutputsMap().get(descriptor.output().key()).getName(), device);
+    return s;
+  }
+
+  private static IOException problem(ModelDescriptor d, String what) {
+    return new IOException("model '" + d.name() + "': " + what);
+  }
+
+  private static TensorFlowMattingSession fromSavedModel(ModelDescriptor d, Path dir, String signature, String inKey,
+                                                         String outKey, String inLayout, String outLayout,
+                                                         ConfigProto config, String device) throws IOException {
+    if (!Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      throw problem(d, "no saved_model.pb in " + dir);
+    }
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(SERVE_TAG).withConfigProto(config).load();
+    } catch (RuntimeException e) {
+      throw problem(d, "cannot be loaded from " + dir + ": " + firstLine(e));
+    }
+    SignatureDef sig = bundle.metaGraphDef().getSignatureDefMap().get(signature);
+    if (sig == null || !sig.getInputsMap().containsKey(inKey) || !sig.getOutputsMap().containsKey(outKey)) {
+      bundle.close();
+      throw problem(d, "signature '" + signature + "' with input '" + inKey + "' and output '" + outKey
+          + "' not found in the SavedModel (it has " + bundle.metaGraphDef().getSignatureDefMap().keySet() + ")");
+    }
+    return new TensorFlowMattingSession(d, bundle, bundle.session(), sig.getInputsMap().get(inKey).getName(),
+        sig.getOutputsMap().get(outKey).getName(), inLayout, outLayout, device);
+  }
+
+  private static TensorFlowMattingSession fromFrozenGraph(ModelDescriptor d, ConfigProto config, String device)
+      throws IOException {
+    Path file = d.path();
+    if (!Files.isRegularFile(file)) {
+      throw problem(d, "frozen graph " + file + " is missing");
+    }
+    GraphDef def;
+    try {
+      def = GraphDef.parseFrom(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw problem(d, file + " is not a TensorFlow GraphDef: " + firstLine(e));
+    }
+    Graph g = new Graph();
+    try {
+      g.importGraphDef(def);
+    } catch (RuntimeException e) {
+      g.close();
+      throw problem(d, file + " cannot be imported: " + firstLine(e));
+    }
+    for (String tensor : new String[] {d.input().key(), d.output().key()}) {
+      String op = tensor.contains(":") ? tensor.substring(0, tensor.lastIndexOf(':')) : tensor;
+      if (g.operation(op) == null) {
+        g.close();
+        throw problem(d, "tensor '" + tensor + "' not found in " + file);
+      }
+    }
+    Session session = new Session(g, config);
+    AutoCloseable owner = () -> {
+      session.close();
+      g.close();
+    };
+    return new TensorFlowMattingSession(d, owner, session, d.input().key(), d.output().key(), d.input().layout(),
+        d.output().layout(), device);
+  }
+
+  /** Converts the ONNX file once (per content) to a SavedModel beside it, then loads that. */
+  private static TensorFlowMattingSession fromOnnx(ModelDescriptor d, ConfigProto config, String device)
+      throws IOException {
+    Path file = d.path();
+    if (!Files.isRegularFile(file)) {
+      throw problem(d, "ONNX file " + file + " is missing");
+    }
+    Path dir = file.resolveSibling(file.getFileName() + ONNX_CACHE_SUFFIX);
+    String sha = NpmPackageFetcher.sha256(file);
+    Path stamp = dir.resolve(ONNX_STAMP);
+    if (!Files.isRegularFile(stamp) || !Files.readString(stamp).trim().equals(sha)) {
+      long t = System.nanoTime();
+      ModelImporter.deleteTree(dir);
+      try {
+        OnnxGraphConverter.convert(OnnxModelReader.read(file), d.output().key(), d.input().size(), dir);
+      } catch (UnsupportedOpException e) {
+        ModelImporter.deleteTree(dir);
+        throw problem(d, e.getMessage());
+      } catch (IOException | RuntimeException e) {
+        ModelImporter.deleteTree(dir);
+        throw problem(d, file + " cannot be converted: " + firstLine(e));
+      }
+      Files.writeString(stamp, sha + "\n");
+      LOG.info("event=onnx_converted model=" + d.name() + " file=" + file + " ms="
+          + (System.nanoTime() - t) / 1_000_000);
+    }
+    // the converter always produces NHWC in and out, whatever layout the ONNX graph uses
+    return fromSavedModel(d, dir, OnnxGraphConverter.SIGNATURE, OnnxGraphConverter.INPUT_KEY,
+        OnnxGraphConverter.OUTPUT_KEY, "NHWC", "NHWC", config, device);
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   static ConfigProto configProto(SessionOptions options, boolean gpu) {
@@ -122,42 +230,108 @@ public final class TensorFlowMattingSession implements MattingSession {
   }
 
   @Override
-  public List<float[]> run(List<float[]> inputs) {
+  public List<float[]> run(List<ModelInput> inputs) {
+    if (!descriptor.batched()) {
+      List<float[]> out = new ArrayList<>(inputs.size());
+      for (ModelInput in : inputs) {
+        out.add(runOne(in));
+      }
+      return out;
+    }
     int n = inputs.size();
     int size = descriptor.input().size();
     int inFloats = descriptor.inputFloats();
-    int outFloats = descriptor.outputFloats();
-    // Items are copied straight into the tensor's native buffer: no n-image staging array.
-    try (TFloat32 in = TFloat32.tensorOf(Shape.of(n, size, size, 3))) {
+    int plane = descriptor.outputFloats();
+    boolean nchw = "NCHW".equals(inLayout);
+    Shape shape = nchw ? Shape.of(n, 3, size, size) : Shape.of(n, size, size, 3);
+    // items are copied straight into the tensor's native buffer: no n-image staging array
+    try (TFloat32 in = TFloat32.tensorOf(shape)) {
       FloatDataBuffer buf = in.asRawTensor().data().asFloats();
       for (int i = 0; i < n; i++) {
-        float[] x = inputs.get(i);
-        if (x.length != inFloats) {
-          throw new IllegalArgumentException("input " + i + " has " + x.length + " floats, expected " + inFloats);
+        ModelInput x = inputs.get(i);
+        if (x.width() != size || x.height() != size) {
+          throw new IllegalArgumentException("input " + i + " is " + x.width() + "×" + x.height() + ", expected "
+              + size + "×" + size);
         }
-        buf.offset((long) i * inFloats).write(x);
+        buf.offset((long) i * inFloats).write(nchw ? toChw(x.pixels(), plane) : x.pixels());
       }
-      try (Result r = bundle.session().runner().feed(inputName, in).fetch(outputName).run()) {
-        Tensor out = r.get(0);
-        if (out.shape().size() != (long) n * outFloats) {
-          throw new IllegalStateException("model output has shape " + out.shape() + ", expected "
-              + n + " × " + size + "² alpha");
+      try (Result r = session.runner().feed(inputName, in).fetch(outputName).run()) {
+        TFloat32 out = (TFloat32) r.get(0);
+        long total = out.shape().size();
+        if (total % ((long) n * plane) != 0) {
+          throw new IllegalStateException("model output has shape " + out.shape() + ", expected " + n + " × "
+              + size + "² × channels");
         }
-        FloatDataBuffer outBuf = ((TFloat32) out).asRawTensor().data().asFloats();
+        int channels = (int) (total / ((long) n * plane));
+        FloatDataBuffer outBuf = out.asRawTensor().data().asFloats();
         List<float[]> alphas = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-          float[] a = new float[outFloats];
-          outBuf.offset((long) i * outFloats).read(a);
-          alphas.add(a);
+          alphas.add(alphaChannel(outBuf.offset((long) i * plane * channels), plane, channels,
+              "NCHW".equals(outLayout)));
         }
         return alphas;
       }
     }
   }
 
+  /** One image of any size: {@code [H, W, 3]} in, {@code [H, W, C]} out. */
+  private float[] runOne(ModelInput x) {
+    int plane = x.width() * x.height();
+    try (TFloat32 in = TFloat32.tensorOf(Shape.of(x.height(), x.width(), 3))) {
+      in.asRawTensor().data().asFloats().write(x.pixels());
+      try (Result r = session.runner().feed(inputName, in).fetch(outputName).run()) {
+        TFloat32 out = (TFloat32) r.get(0);
+        long total = out.shape().size();
+        if (total % plane != 0 || total / plane <= descriptor.output().channel()) {
+          throw new IllegalStateException("model output has shape " + out.shape() + ", expected " + x.height()
+              + " × " + x.width() + " × channels with alpha in channel " + descriptor.output().channel());
+        }
+        return alphaChannel(out.asRawTensor().data().asFloats(), plane, (int) (total / plane), false);
+      }
+    }
+  }
+
+  private float[] alphaChannel(FloatDataBuffer buf, int plane, int channels, boolean channelsFirst) {
+    int c = descriptor.output().channel();
+    if (c >= channels) {
+      throw new IllegalStateException("model output has " + channels + " channels; alpha channel " + c
+          + " does not exist");
+    }
+    float scale = descriptor.output().scale();
+    float[] a = new float[plane];
+    if (channels == 1 || channelsFirst) {
+      buf.offset((long) c * plane).read(a);
+    } else {
+      float[] all = new float[plane * channels];
+      buf.read(all);
+      for (int p = 0; p < plane; p++) {
+        a[p] = all[p * channels + c];
+      }
+    }
+    for (int p = 0; p < plane; p++) {
+      float v = a[p] * scale;
+      a[p] = v < 0f ? 0f : Math.min(v, 1f);
+    }
+    return a;
+  }
+
+  private static float[] toChw(float[] hwc, int plane) {
+    float[] chw = new float[hwc.length];
+    for (int p = 0; p < plane; p++) {
+      chw[p] = hwc[p * 3];
+      chw[plane + p] = hwc[p * 3 + 1];
+      chw[2 * plane + p] = hwc[p * 3 + 2];
+    }
+    return chw;
+  }
+
   @Override
   public void close() {
-    bundle.close();
+    try {
+      owner.close();
+    } catch (Exception e) {
+      LOG.warning("event=model_close_failed model=" + descriptor.name() + " error=" + e.getMessage());
+    }
   }
 
   @Override

@@ -12,7 +12,9 @@ import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.InferenceReply;
 import io.unimatte.inference.InferenceRequest;
 import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.inference.ModelCatalog;
 import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelInput;
 import io.unimatte.jobs.ItemRef;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
@@ -37,14 +39,14 @@ public final class DefaultMattingService implements MattingService {
 
   private final Vertx vertx;
   private final WorkerExecutor pool;
-  private final ModelDescriptor model;
+  private final ModelCatalog models;
   private final ImageDecoder decoder;
   private final PngEncoder png;
   private final DeliveryOptions delivery;
 
-  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelDescriptor model) {
+  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models) {
     this.vertx = vertx;
-    this.model = model;
+    this.models = models;
     this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, AppConfig.requireInt(imaging, "workerPoolSize"));
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
@@ -52,27 +54,34 @@ public final class DefaultMattingService implements MattingService {
     this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(REPLY_MARGIN_MS);
   }
 
-  private record Prepared(DecodedImage image, float[] input, long decodeMs) {
+  private record Prepared(DecodedImage image, ModelInput input, long decodeMs) {
   }
 
   @Override
   public Future<MatteResult> matte(MatteRequest req) {
     ItemRef ref = new ItemRef(req.jobId(), req.index());
+    String name = req.model() == null ? models.defaultModel() : req.model();
+    ModelDescriptor model = models.get(name).orElse(null);
+    if (model == null) {
+      MatteException unknown = unavailable(name);
+      publish(ref, "failed", unknown.code());
+      return Future.failedFuture(unknown);
+    }
     publish(ref, "queued", null);
     long t0 = System.nanoTime();
-    return pool.<Prepared>executeBlocking(() -> prepare(req, t0), false)
+    return pool.<Prepared>executeBlocking(() -> prepare(req, model, t0), false)
         .compose(prep -> {
           publish(ref, "decoded", null);
           return vertx.eventBus()
-              .<InferenceReply>request(InferenceVerticle.ADDRESS,
+              .<InferenceReply>request(InferenceVerticle.address(model.name()),
                   new InferenceRequest(ref, model.name(), prep.input()), delivery)
-              .recover(err -> Future.failedFuture(transportError(err)))
+              .recover(err -> Future.failedFuture(transportError(err, model.name())))
               .compose(msg -> {
                 InferenceReply r = msg.body();
                 if (r.failed()) {
                   return Future.failedFuture(new MatteException(r.errorCode(), r.errorMessage(), r.retryAfterSecs()));
                 }
-                return pool.executeBlocking(() -> finish(req, prep, r), false);
+                return pool.executeBlocking(() -> finish(req, model, prep, r), false);
               });
         })
         .onSuccess(res -> {
@@ -94,24 +103,22 @@ public final class DefaultMattingService implements MattingService {
         });
   }
 
-  private Prepared prepare(MatteRequest req, long t0) {
+  private Prepared prepare(MatteRequest req, ModelDescriptor model, long t0) {
     DecodedImage img;
     try {
       img = decoder.decode(req.data());
     } catch (ImageDecodeException e) {
       throw new MatteException(e.code(), e.getMessage());
     }
-    int size = model.input().size();
-    float[] input = new float[model.inputFloats()];
-    Resizer.toModelInput(img, size, model.input().mean(), model.input().std(), input, 0);
+    ModelInput input = ModelInputs.prepare(img, model);
     return new Prepared(img, input, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
-  private MatteResult finish(MatteRequest req, Prepared prep, InferenceReply r) {
+  private MatteResult finish(MatteRequest req, ModelDescriptor model, Prepared prep, InferenceReply r) {
     long t = System.nanoTime();
     DecodedImage img = prep.image();
-    int size = model.input().size();
-    byte[] alpha = Resizer.upscaleAlpha(r.alpha(), size, size, img.width(), img.height());
+    byte[] alpha = Resizer.upscaleAlpha(r.alpha(), prep.input().width(), prep.input().height(), img.width(),
+        img.height());
     OutputRenderer.Rendered out = OutputRenderer.render(img, alpha, req.options(), png);
     byte[] matte = null;
     if (req.withMatte() && !req.options().matteOnly()) {
@@ -125,14 +132,28 @@ public final class DefaultMattingService implements MattingService {
         new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte);
   }
 
-  private static Throwable transportError(Throwable err) {
+  private Throwable transportError(Throwable err, String model) {
     if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-      return new MatteException("model_not_ready", "the model is not loaded yet", 1);
+      JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
+      if (status != null && "failed".equals(status.getString("status"))) {
+        return unavailable(model);
+      }
+      return new MatteException("model_not_ready", "model '" + model + "' is not loaded yet", 1);
     }
     if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
       return new MatteException("inference_timeout", "the model did not answer in time");
     }
     return err;
+  }
+
+  private MatteException unavailable(String model) {
+    JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
+    if (status != null && "failed".equals(status.getString("status"))) {
+      return new MatteException("model_unavailable", "model '" + model + "' failed to load: "
+          + status.getString("error"));
+    }
+    return new MatteException("unknown_model", "model '" + model + "' is not served here; served: "
+        + String.join(", ", models.models().keySet()));
   }
 
   private void publish(ItemRef ref, String stage, String code) {

@@ -66,7 +66,7 @@ public final class InferenceBench {
       }
     } else {
       try (MattingSession tf = TensorFlowMattingSession.load(d, new SessionOptions(intra, inter, bf16, fp16))) {
-        List<float[]> in = Collections.nCopies(batch, x);
+        List<io.unimatte.inference.ModelInput> in = Collections.nCopies(batch, new io.unimatte.inference.ModelInput(x, d.input().size(), d.input().size()));
         for (int r = 0; r < runs; r++) {
           long t = System.nanoTime();
           tf.run(in);
