@@ -73,7 +73,7 @@ public final class ModelCatalog {
         }
         models.put(d.name(), d);
       } catch (IOException e) {
-        String msg = e.getMessage().startsWith("model") ? e.getMessage() : "model '" + label + "': " + e.getMessage();
+        String msg = e.getMessage().startsWith("model '") ? e.getMessage() : "model '" + label + "': " + e.getMessage();
         failures.put(label, msg);
         LOG.severe("event=model_failed model=" + label + " error=\"" + msg.replace('"', '\'') + "\"");
       }

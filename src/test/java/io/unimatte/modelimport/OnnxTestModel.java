@@ -13,9 +13,9 @@ import java.util.List;
  * Writes small ONNX models for tests (ModelProto wire format by field number), so the importer
  * can be checked against ONNX Runtime on graphs we design.
  */
-final class OnnxTestModel {
+public final class OnnxTestModel {
   @FunctionalInterface
-  interface Body {
+  public interface Body {
     void write(CodedOutputStream o) throws IOException;
   }
 
@@ -37,7 +37,7 @@ final class OnnxTestModel {
   }
 
   /** An attribute: {@code value} is a Long (INT), long[] (INTS), String (STRING) or Float (FLOAT). */
-  static byte[] attr(String name, Object value) {
+  public static byte[] attr(String name, Object value) {
     return msg(o -> {
       o.writeString(1, name);
       if (value instanceof Long l) {
@@ -60,7 +60,7 @@ final class OnnxTestModel {
     });
   }
 
-  OnnxTestModel node(String name, String op, List<String> in, List<String> out, byte[]... attrs) {
+  public OnnxTestModel node(String name, String op, List<String> in, List<String> out, byte[]... attrs) {
     nodes.add(msg(o -> {
       for (String i : in) {
         o.writeString(1, i);
@@ -77,7 +77,7 @@ final class OnnxTestModel {
     return this;
   }
 
-  OnnxTestModel floats(String name, long[] dims, float[] values) {
+  public OnnxTestModel floats(String name, long[] dims, float[] values) {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
       raw.putFloat(v);
@@ -93,7 +93,7 @@ final class OnnxTestModel {
     return this;
   }
 
-  OnnxTestModel longs(String name, long[] values) {
+  public OnnxTestModel longs(String name, long[] values) {
     initializers.add(msg(o -> {
       o.writeInt64(1, values.length);
       o.writeInt32(2, 7);
@@ -119,17 +119,17 @@ final class OnnxTestModel {
     });
   }
 
-  OnnxTestModel input(String name, long... dims) {
+  public OnnxTestModel input(String name, long... dims) {
     inputs.add(valueInfo(name, dims));
     return this;
   }
 
-  OnnxTestModel output(String name, long... dims) {
+  public OnnxTestModel output(String name, long... dims) {
     outputs.add(valueInfo(name, dims));
     return this;
   }
 
-  byte[] build(long opset) {
+  public byte[] build(long opset) {
     byte[] graph = msg(o -> {
       for (byte[] n : nodes) {
         o.writeByteArray(1, n);

@@ -63,7 +63,8 @@ public final class TestServer implements AutoCloseable {
     tweak.accept(json);
     AppConfig config = AppConfig.of(json);
     Vertx vertx = Vertx.vertx();
-    Supplier<MattingSession> s = sessions != null ? sessions : TestSessions.defaultModel(config);
+    // no supplier: every served model is loaded by TensorFlow, as in production
+    UnimatteServer.SessionFactory s = sessions != null ? model -> sessions.get() : UnimatteServer.tensorFlowSessions(config);
     TestServer server = new TestServer(vertx, port);
     server.watchBlockedThreads();
     return new Starting(server, UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture());
