@@ -58,6 +58,20 @@ test('a text file named .jpg gets a clear error', async () => {
   await page.screenshot({ path: join(SHOTS, 'single-error.png'), fullPage: true });
 });
 
+test('with two models served, the picker redoes the cutout with the chosen model', async () => {
+  await page.waitForSelector('#model-picker:not([hidden])');
+  const names = await page.$$eval('#model option', os => os.map(o => o.value));
+  assert.deepEqual(names.sort(), ['tiny', 'tiny2']);
+  const isMatte = r => r.url().includes('/api/v1/matte') && r.request().method() === 'POST';
+  const [first] = await Promise.all([page.waitForResponse(isMatte), page.setInputFiles('#file-single', photos[1])]);
+  assert.equal(first.headers()['x-model'], 'tiny');
+  const [again] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#model', 'tiny2')]);
+  assert.equal(again.status(), 200);
+  assert.equal(again.headers()['x-model'], 'tiny2');
+  await page.waitForSelector('#single-result:not([hidden])');
+  await page.screenshot({ path: join(SHOTS, 'model-picker.png'), fullPage: true });
+});
+
 let jobId;
 test('a batch of 5 photos reaches 100% with 5 done rows', async () => {
   assert.ok(photos.length >= 5, 'needs 5 photos in ' + PHOTOS);

@@ -39,9 +39,12 @@ tabs.forEach((t, i) => {
 });
 
 // ---- server status ------------------------------------------------------------------------
+let modelsSeen = null;
 async function health() {
   try {
     const r = await fetch('/health'); const j = await r.json();
+    const ready = Object.entries(j.models || {}).filter(([, m]) => m.status === 'ready').map(([n]) => n).join(',');
+    if (ready !== modelsSeen) { modelsSeen = ready; loadModels(); }
     $('status').textContent = r.ok
       ? `model ${j.model} · ${String(j.device).toUpperCase()} · queue ${j.queueDepth}`
       : 'starting: loading the model…';
@@ -85,9 +88,35 @@ async function filesFromDrop(dt) {
 // ---- single image ---------------------------------------------------------------------------
 let single = { file: null, cutout: null, bgImage: null };
 
+// ---- model picker: shown when the server serves more than one model ----------------------------
+function chosenModel() { return $('model-picker').hidden ? '' : $('model').value; }
+
+async function loadModels() {
+  try {
+    const r = await fetch('/api/v1/models');
+    if (!r.ok) return;
+    const j = await r.json();
+    const ready = j.models.filter(m => m.status === 'ready');
+    const sel = $('model');
+    const keep = sel.value;
+    sel.replaceChildren(...ready.map(m => {
+      const o = document.createElement('option');
+      o.value = m.name;
+      o.textContent = m.name + (m.purpose ? ' — ' + m.purpose : '');
+      o.title = m.license ? Object.entries(m.license).map(([k, v]) => k + ': ' + v).join('; ') : '';
+      return o;
+    }));
+    sel.value = ready.some(m => m.name === keep) ? keep : j.default;
+    $('model-picker').hidden = ready.length < 2;
+  } catch (e) { /* the picker stays hidden; requests use the default model */ }
+}
+
 async function matte(file, output) {
   const fd = new FormData(); fd.append('image', file);
-  const r = await fetch('/api/v1/matte' + (output ? '?output=' + output : ''), { method: 'POST', body: fd });
+  const q = new URLSearchParams();
+  if (output) q.set('output', output);
+  if (chosenModel()) q.set('model', chosenModel());
+  const r = await fetch('/api/v1/matte' + (q.toString() ? '?' + q : ''), { method: 'POST', body: fd });
   if (!r.ok) throw new Error(await errorText(r));
   return r;
 }
@@ -187,7 +216,8 @@ async function startBatch(files) {
   images.forEach((img, i) => addRow(i, img.name));
   $('batch-panel').hidden = false;
   updateBatchProgress(0, 0);
-  ws.onopen = () => ws.send(JSON.stringify({ type: 'submit', ref: 'ui', output: 'rgba', results: false, images }));
+  ws.onopen = () => ws.send(JSON.stringify(Object.assign({ type: 'submit', ref: 'ui', output: 'rgba', results: false, images },
+    chosenModel() ? { model: chosenModel() } : {})));
   ws.onerror = () => setMessage('batch-message', 'Lost the connection to the server.', true);
   ws.onmessage = ev => onBatchMessage(JSON.parse(ev.data));
 }
@@ -317,6 +347,8 @@ $('dl-alpha').addEventListener('click', async () => {
 });
 $('batch-cancel').addEventListener('click', cancelBatch);
 $('history-refresh').addEventListener('click', loadHistory);
+
+$('model').addEventListener('change', () => { if (single.file) processSingle([single.file]); });
 
 showTab(tabs.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'single');
 health();

@@ -49,7 +49,9 @@ class BrowserUiTest {
     require(Files.isExecutable(CHROMIUM), CHROMIUM.toString());
     require(Files.isDirectory(DRIVER), DRIVER.toString());
     TinyModel.write(models, "tiny");
-    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> { })) {
+    TinyModel.write(models, "tiny2");
+    try (TestServer server = TestServer.start(models, "tiny", null,
+        cfg -> cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2")))) {
       Path log = Files.createTempFile("unimatte-e2e", ".log");
       ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "e2e/ui.test.mjs")
           .redirectErrorStream(true).redirectOutput(log.toFile());
