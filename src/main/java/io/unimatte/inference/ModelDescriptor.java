@@ -130,10 +130,13 @@ public record ModelDescriptor(String name, String purpose, Kind kind, Path path,
    *
    * @param key     SavedModel signature output key, or for frozen graphs the tensor name
    * @param layout  {@code NHWC}, {@code NCHW} or {@code HWC}
-   * @param channel which channel holds the alpha (0 for a one-channel matte, 3 for RGBA)
+   * @param channel which channel holds the alpha (3 for RGBA), or {@link #SINGLE_CHANNEL} when the
+   *                output must have exactly one channel (a model with more is refused, not misread)
    * @param scale   multiplies the raw value to give alpha in [0, 1] (1/255 for 0..255 outputs)
    */
   public record Output(String key, String layout, int channel, float scale) {
+    /** No channel named: the output must be a one-channel matte. */
+    public static final int SINGLE_CHANNEL = -1;
   }
 
   /** True when several images may share one session call. */
@@ -225,13 +228,13 @@ public record ModelDescriptor(String name, String purpose, Kind kind, Path path,
       }
       input = new Input(text(in, "key", text(in, "tensor", null)), layout, size, 0, colorOrder(in),
           floats(in, "mean", 0f), floats(in, "std", 1f));
-      output = new Output(text(out, "key", text(out, "tensor", null)), outLayout, out.path("channel").asInt(0),
-          scale(out, 1f));
+      output = new Output(text(out, "key", text(out, "tensor", null)), outLayout,
+          out.path("channel").asInt(Output.SINGLE_CHANNEL), scale(out, 1f));
       if (input.key() == null || output.key() == null) {
         throw new IOException("input.key and output.key are required");
       }
     }
-    if (output.channel() < 0) {
+    if (output.channel() < Output.SINGLE_CHANNEL) {
       throw new IOException("output.channel must be 0 or more");
     }
     for (float s : input.std()) {

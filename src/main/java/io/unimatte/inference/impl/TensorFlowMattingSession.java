@@ -282,9 +282,9 @@ public final class TensorFlowMattingSession implements MattingSession {
       try (Result r = session.runner().feed(inputName, in).fetch(outputName).run()) {
         TFloat32 out = (TFloat32) r.get(0);
         long total = out.shape().size();
-        if (total % plane != 0 || total / plane <= descriptor.output().channel()) {
+        if (total % plane != 0) {
           throw new IllegalStateException("model output has shape " + out.shape() + ", expected " + x.height()
-              + " × " + x.width() + " × channels with alpha in channel " + descriptor.output().channel());
+              + " × " + x.width() + " × channels");
         }
         return alphaChannel(out.asRawTensor().data().asFloats(), plane, (int) (total / plane), false);
       }
@@ -293,6 +293,13 @@ public final class TensorFlowMattingSession implements MattingSession {
 
   private float[] alphaChannel(FloatDataBuffer buf, int plane, int channels, boolean channelsFirst) {
     int c = descriptor.output().channel();
+    if (c == ModelDescriptor.Output.SINGLE_CHANNEL) {
+      if (channels != 1) {
+        throw new IllegalStateException("model output has " + channels + " channels where one alpha channel was "
+            + "expected; set output.channel to the alpha's channel");
+      }
+      c = 0;
+    }
     if (c >= channels) {
       throw new IllegalStateException("model output has " + channels + " channels; alpha channel " + c
           + " does not exist");
