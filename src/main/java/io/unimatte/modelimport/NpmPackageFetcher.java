@@ -11,8 +11,11 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.logging.Logger;
 import java.util.zip.GZIPInputStream;
 
@@ -41,6 +44,44 @@ public final class NpmPackageFetcher {
       return unpacked.resolve("package");
     }
     Files.createDirectories(cacheDir);
+    Path tgz = tarball(name, version, slug, cacheDir);
+    Path tmp = Files.createTempDirectory(cacheDir, slug + ".unpack");
+    untarGz(tgz, tmp);
+    Files.move(tmp, unpacked, StandardCopyOption.ATOMIC_MOVE);
+    return unpacked.resolve("package");
+  }
+
+  /**
+   * Like {@link #fetch} but unpacks only {@code entries} (paths inside the package, e.g.
+   * {@code models/rvm.bin}) into {@code cacheDir/<name>-<version>-files/package/}: for large
+   * packages of which a model needs a few files. Returns that {@code package} folder.
+   */
+  public static Path fetchFiles(String name, String version, List<String> entries, Path cacheDir) throws IOException {
+    String slug = name.replace("@", "").replace('/', '-') + "-" + version;
+    Path pkg = cacheDir.resolve(slug + "-files").resolve("package");
+    if (entries.stream().allMatch(e -> Files.isRegularFile(pkg.resolve(e)))) {
+      return pkg;
+    }
+    Files.createDirectories(cacheDir);
+    Path tgz = tarball(name, version, slug, cacheDir);
+    Set<String> wanted = new HashSet<>();
+    for (String e : entries) {
+      wanted.add("package/" + e);
+    }
+    Path tmp = Files.createTempDirectory(cacheDir, slug + ".unpack");
+    untarGz(tgz, tmp, wanted::contains);
+    for (String e : entries) {
+      if (!Files.isRegularFile(tmp.resolve("package").resolve(e))) {
+        throw new IOException(name + "@" + version + " has no file '" + e + "'");
+      }
+    }
+    ModelImporter.deleteTree(pkg.getParent());
+    Files.move(tmp, pkg.getParent(), StandardCopyOption.ATOMIC_MOVE);
+    return pkg;
+  }
+
+  /** {@code cacheDir/<slug>.tgz}, packed by npm when missing. */
+  private static Path tarball(String name, String version, String slug, Path cacheDir) throws IOException {
     Path tgz = cacheDir.resolve(slug + ".tgz");
     if (!Files.isRegularFile(tgz)) {
       runNpmPack(name + "@" + version, cacheDir);
@@ -48,10 +89,7 @@ public final class NpmPackageFetcher {
         throw new IOException("npm pack " + name + "@" + version + " did not produce " + tgz.getFileName());
       }
     }
-    Path tmp = Files.createTempDirectory(cacheDir, slug + ".unpack");
-    untarGz(tgz, tmp);
-    Files.move(tmp, unpacked, StandardCopyOption.ATOMIC_MOVE);
-    return unpacked.resolve("package");
+    return tgz;
   }
 
   private static void runNpmPack(String spec, Path dir) throws IOException {
@@ -89,6 +127,11 @@ public final class NpmPackageFetcher {
 
   /** Unpacks a .tgz; entries that would leave {@code dest} (absolute or {@code ..}) are refused. */
   static void untarGz(Path tgz, Path dest) throws IOException {
+    untarGz(tgz, dest, entry -> true);
+  }
+
+  /** Unpacks the regular files of a .tgz whose entry names {@code keep} accepts; the rest is skipped. */
+  static void untarGz(Path tgz, Path dest, Predicate<String> keep) throws IOException {
     Path root = dest.toAbsolutePath().normalize();
     try (InputStream in = new BufferedInputStream(new GZIPInputStream(Files.newInputStream(tgz), 1 << 16))) {
       byte[] header = new byte[TAR_BLOCK];
@@ -115,13 +158,15 @@ public final class NpmPackageFetcher {
         if (name.startsWith("/") || !target.startsWith(root)) {
           throw new IOException("archive " + tgz.getFileName() + " has an unsafe entry '" + name + "'");
         }
-        if (type == '0' || type == '\0') {
+        if ((type == '0' || type == '\0') && !keep.test(name)) {
+          in.skipNBytes(padded);
+        } else if (type == '0' || type == '\0') {
           Files.createDirectories(target.getParent());
           try (OutputStream out = Files.newOutputStream(target)) {
             copy(in, out, size);
           }
           in.skipNBytes(padded - size);
-        } else if (type == '5') {
+        } else if (type == '5' && keep.test(name)) {
           Files.createDirectories(target);
         } else {
           in.skipNBytes(padded); // links, pax headers: not needed for model data
