@@ -61,8 +61,8 @@ public final class ModelImporter {
   public static final String RVM_WEIGHTS_SHA256 = "64cf47fe743d510c2e1c5114af76c994d67e342a94bbc51a6ef9eaffbf4c8f90";
   public static final long RVM_WEIGHTS_BYTES = 3_739_355L;
   /** Input size and downsample ratio the default import fixes (chosen by measurement: docs/PERFORMANCE.md). */
-  public static final int RVM_SIZE = 512;
-  public static final float RVM_DOWNSAMPLE_RATIO = 0.5f;
+  public static final int RVM_SIZE = 1024;
+  public static final float RVM_DOWNSAMPLE_RATIO = 0.25f;
   /** RVM reads RGB in 0..1: (v − 0) / 255 with v in 0..255. */
   private static final int RVM_MEAN = 0;
   private static final int RVM_STD = 255;
@@ -132,13 +132,13 @@ public final class ModelImporter {
   }
 
   /**
-   * Imports RVM into {@code modelsDir/<name>/} unless it is already there, with input size
+   * Imports RVM into {@code modelsDir/<name>/} unless it is already there with these settings, with input size
    * {@code size} and {@code ratio} as its fixed downsample ratio (the share of the input the
    * backbone sees; a guided filter brings the matte back to full size). Returns that folder.
    */
   public static Path ensureRvm(Path modelsDir, String name, int size, float ratio) throws IOException {
     Path target = modelsDir.resolve(name);
-    if (Files.isRegularFile(target.resolve("model.json")) && Files.isRegularFile(target.resolve("saved_model.pb"))) {
+    if (isRvmImport(target, size, ratio)) {
       return target;
     }
     long t0 = System.nanoTime();
@@ -162,6 +162,17 @@ public final class ModelImporter {
     LOG.info("event=model_imported model=" + name + " dir=" + target + " size=" + size + " downsampleRatio=" + ratio
         + " ms=" + (System.nanoTime() - t0) / 1_000_000);
     return target;
+  }
+
+  /** True when {@code dir} holds an RVM import with this size and ratio (another one is replaced). */
+  private static boolean isRvmImport(Path dir, int size, float ratio) throws IOException {
+    Path descriptor = dir.resolve("model.json");
+    if (!Files.isRegularFile(descriptor) || !Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+      return false;
+    }
+    JsonNode j = JSON.readTree(descriptor.toFile());
+    return j.path("input").path("size").asInt() == size
+        && (float) j.path("source").path("downsampleRatio").asDouble() == ratio;
   }
 
   /**
