@@ -7,6 +7,7 @@ import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelInput;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.unimatte.testing.RealModel;
@@ -80,8 +81,8 @@ class RvmImportTest {
 
   @Test
   void portraitsAreOpaqueOnTheFaceAndClearInTheBackground() throws Exception {
-    float[] grace = input("grace_hopper.jpg");
-    float[] astronaut = input("astronaut.png");
+    ModelInput grace = input("grace_hopper.jpg");
+    ModelInput astronaut = input("astronaut.png");
     List<float[]> alone = List.of(session.run(List.of(grace)).get(0), session.run(List.of(astronaut)).get(0));
     assertTrue(at(alone.get(0), 0.50, 0.30) > 0.95, "grace_hopper face: " + at(alone.get(0), 0.50, 0.30));
     assertTrue(at(alone.get(0), 0.03, 0.03) < 0.05, "grace_hopper corner: " + at(alone.get(0), 0.03, 0.03));
@@ -94,10 +95,11 @@ class RvmImportTest {
     assertArrayEquals(alone.get(1), batch.get(1), 1e-4f);
   }
 
-  private static float[] input(String photo) throws Exception {
+  private static ModelInput input(String photo) throws Exception {
     ModelDescriptor d = session.descriptor();
+    int s = d.input().size();
     DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(PHOTOS.resolve(photo)));
-    return Resizer.toModelInput(img, d.input().size(), d.input().mean(), d.input().std(), null, 0);
+    return new ModelInput(Resizer.toModelInput(img, s, d.input().mean(), d.input().std(), null, 0), s, s);
   }
 
   /** Mean alpha in a small window around (x, y), given as shares of the width and height. */

@@ -6,6 +6,7 @@ import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.inference.ModelInput;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.unimatte.modelimport.ModelImporter;
@@ -53,7 +54,8 @@ public final class RvmBench {
       List<Long> times = new ArrayList<>();
       for (Path f : files) {
         DecodedImage img = decoder.decode(Files.readAllBytes(f));
-        float[] in = Resizer.toModelInput(img, size, d.input().mean(), d.input().std(), null, 0);
+        ModelInput in = new ModelInput(Resizer.toModelInput(img, size, d.input().mean(), d.input().std(), null, 0),
+            size, size);
         long t = System.nanoTime();
         float[] alpha = s.run(List.of(in)).get(0);
         times.add((System.nanoTime() - t) / 1_000_000);
@@ -62,7 +64,8 @@ public final class RvmBench {
       }
       System.out.println("event=bench_first_runs ms=" + times);
       DecodedImage img = decoder.decode(Files.readAllBytes(files.get(0)));
-      float[] in = Resizer.toModelInput(img, size, d.input().mean(), d.input().std(), null, 0);
+      ModelInput in = new ModelInput(Resizer.toModelInput(img, size, d.input().mean(), d.input().std(), null, 0),
+          size, size);
       for (int i = 0; i < WARMUPS; i++) {
         s.run(List.of(in));
       }
