@@ -8,12 +8,13 @@ import java.util.Objects;
  * histogram (5 bits per channel) is learnt from the pixels the model is confident about, one for the
  * foreground ({@code α ≥ 242}) and one for the background ({@code α ≤ 13}); an uncertain pixel's alpha
  * then moves towards the colour's foreground posterior {@code P(F | colour)}, the more the less sure
- * the model was: {@code α' = α + s·√(4α(1−α))·(P − α)}.
+ * the model was: {@code α' = α + s·√(4α(1−α))·(P' − α)}, where {@code P' = e·P + (1−e)·α} trusts the
+ * colour in proportion to its evidence {@code e = n / (n + 4)} ({@code n} confident pixels of that colour).
  *
  * <p>Why: salient-object models such as ISNet leave whole regions grey (a plant's shaded leaves at 0.6,
  * a second subject's hair at 0.2) although the same colours appear, confidently classified, elsewhere in
- * the photo. An edge filter cannot fix those: they are tens of pixels wide. Colours seen on neither side
- * keep the model's value. Linear in the pixel count; stateless and thread-safe.
+ * the photo. An edge filter cannot fix those: they are tens of pixels wide. A colour seen only a few
+ * times (noise, a highlight) barely moves a pixel; one seen on neither side keeps the model's value. Linear in the pixel count; stateless and thread-safe.
  */
 public final class AppearanceModel {
 
@@ -30,6 +31,8 @@ public final class AppearanceModel {
     private static final int BINS = 1 << (3 * BITS);
     private static final int MASK = (1 << BITS) - 1;
     private static final float INV_255 = 1f / 255f;
+    /** Pseudo-count of the model's own opinion: a bin needs this many confident pixels to count half. */
+    private static final float PRIOR_COUNT = 4f;
 
     private AppearanceModel() {
     }
@@ -72,13 +75,17 @@ public final class AppearanceModel {
             return out; // nothing to decide, or one side has no examples to learn from
         }
         // Per bin P(F | colour) with equal class priors: each histogram normalised by its own total.
+        // and the evidence weight n / (n + PRIOR_COUNT) of the bin's raw count.
         float[] post = new float[BINS];
+        float[] evidence = new float[BINS];
         float wf = (float) (1.0 / nf);
         float wb = (float) (1.0 / nb);
         for (int k = 0; k < BINS; k++) {
             float lf = fg[k] * wf;
             float lb = bg[k] * wb;
-            post[k] = lf + lb > 0 ? lf / (lf + lb) : Float.NaN; // NaN: colour never seen confidently
+            int n = fg[k] + bg[k];
+            post[k] = n > 0 ? lf / (lf + lb) : 0f;
+            evidence[k] = n / (n + PRIOR_COUNT);
         }
         float s = (float) strength;
         for (int i = 0; i < argb.length; i++) {
@@ -86,12 +93,14 @@ public final class AppearanceModel {
             if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
                 continue;
             }
-            float p = post[bin(argb[i])];
-            if (Float.isNaN(p)) {
-                continue;
+            int k = bin(argb[i]);
+            float e = evidence[k];
+            if (e == 0f) {
+                continue; // colour never seen confidently
             }
             float a = a8 * INV_255;
-            float moved = a + s * (float) Math.sqrt(4f * a * (1f - a)) * (p - a);
+            // P' − α = e·(P − α)
+            float moved = a + s * e * (float) Math.sqrt(4f * a * (1f - a)) * (post[k] - a);
             out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
         }
         return out;

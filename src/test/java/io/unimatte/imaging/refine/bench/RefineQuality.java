@@ -24,6 +24,8 @@ import java.util.Map;
  * RefineQuality --sweep                      grid search; mean SAD/Grad and worst per-image ratio
  * </pre>
  * Paths can be moved with -Dunimatte.data=..., -Dunimatte.mattes=..., -Dunimatte.eval=..., -Dunimatte.python=...
+ * The sweep's per-image limit compares with the plain matte, or with -Dunimatte.reference=CSV (a
+ * matte_eval --csv of the reference, e.g. bench/out/quality-peer.csv) when given.
  */
 public final class RefineQuality {
 
@@ -31,6 +33,7 @@ public final class RefineQuality {
     private static final Path MATTES = Path.of(System.getProperty("unimatte.mattes", "bench/out/quality-isnet"));
     private static final String EVAL = System.getProperty("unimatte.eval", "/work/shared/tools/matte_eval.py");
     private static final String PYTHON = System.getProperty("unimatte.python", "/usr/bin/python3");
+    private static final String REFERENCE = System.getProperty("unimatte.reference");
     /** A config is rejected when any image gets more than this much worse than the plain matte. */
     private static final double MAX_WORSE = 1.10;
 
@@ -62,7 +65,7 @@ public final class RefineQuality {
     }
 
     private static void sweep(List<Sample> samples, Path plainDir) throws Exception {
-        Map<String, double[]> plain = scores(plainDir);
+        Map<String, double[]> plain = REFERENCE != null ? readCsv(Path.of(REFERENCE)) : scores(plainDir);
         int[] bands = {0, 8};
         int[] radii = {4, 8, 16};
         double[] epss = {1e-3, 1e-2};
@@ -99,13 +102,18 @@ public final class RefineQuality {
     private static Map<String, double[]> scores(Path dir) throws Exception {
         Path csv = Files.createTempFile("refine-eval", ".csv");
         eval(dir, csv, true);
+        Map<String, double[]> out = readCsv(csv);
+        Files.delete(csv);
+        return out;
+    }
+
+    private static Map<String, double[]> readCsv(Path csv) throws IOException {
         Map<String, double[]> out = new LinkedHashMap<>();
         List<String> lines = Files.readAllLines(csv);
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",");
             out.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[3])});
         }
-        Files.delete(csv);
         return out;
     }
 
