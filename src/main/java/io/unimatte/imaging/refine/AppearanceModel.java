@@ -26,7 +26,7 @@ public final class AppearanceModel {
     /** Only pixels strictly between these are changed (0.02 and 0.98): near-hard pixels are left alone. */
     static final int UNCERTAIN_LOW = 5;
     static final int UNCERTAIN_HIGH = 250;
-    /** Bits per colour channel of the histogram: 32³ bins, on matting-dev, the step alone: SAD 23.0 with 32³ bins, 25.5 with 16³. */
+    /** Bits per colour channel (32³ bins); on matting-dev this step alone scores SAD 23.0, with 16³ bins 25.5. */
     private static final int BITS = 5;
     private static final int SHIFT = 8 - BITS;
     private static final int BINS = 1 << (3 * BITS);
