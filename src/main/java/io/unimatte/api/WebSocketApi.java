@@ -146,7 +146,8 @@ final class WebSocketApi {
     List<JobSubmission.NamedImage> images = new ArrayList<>();
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
-      for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "model"}) {
+      for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
+          "colour", "color", "model"}) {
         if (msg.getValue(k) != null) {
           params.put(k, String.valueOf(msg.getValue(k)));
         }

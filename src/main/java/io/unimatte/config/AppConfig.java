@@ -162,6 +162,24 @@ public final class AppConfig {
     return n.longValue();
   }
 
+  /** A required number leaf, as a double. */
+  public static double requireDouble(JsonObject section, String key) {
+    Number n = section.getNumber(key);
+    if (n == null) {
+      throw new IllegalArgumentException("configuration key '" + key + "' is missing");
+    }
+    return n.doubleValue();
+  }
+
+  /** A required boolean leaf. */
+  public static boolean requireBoolean(JsonObject section, String key) {
+    Object v = section.getValue(key);
+    if (!(v instanceof Boolean b)) {
+      throw new IllegalArgumentException("configuration key '" + key + "' must be true or false, got " + v);
+    }
+    return b;
+  }
+
   /** A required string leaf. */
   public static String requireString(JsonObject section, String key) {
     String s = section.getString(key);

@@ -260,6 +260,13 @@ class JobsApiTest {
         m = ws.next();
       } while (!"result".equals(m.getString("type")));
       assertEquals("image/jpeg", m.getString("contentType"));
+      // the quality switches are read on the WebSocket too: a bad value is refused there
+      ws.send(new JsonObject().put("type", "submit").put("refine", "maybe").put("images", new JsonArray()
+          .add(new JsonObject().put("name", "a.png").put("data", Base64.getEncoder().encodeToString(png(30))))));
+      do {
+        m = ws.next();
+      } while (!"error".equals(m.getString("type")));
+      assertEquals("invalid_parameter", m.getString("code"));
       ws.ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
     }
   }

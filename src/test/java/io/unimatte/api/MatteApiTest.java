@@ -114,7 +114,8 @@ class MatteApiTest {
 
   @Test
   void cutoutKeepsRgbAndCarriesTheModelsAlpha() throws Exception {
-    HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte", "image", "bands.png", "image/png",
+    // refinement and colour estimation off: the model's own matte and the photo's RGB, untouched
+    HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte?refine=false&colour=false", "image", "bands.png", "image/png",
         encode(bands(), "png"));
     assertEquals(200, r.statusCode(), new String(r.body()));
     assertEquals("image/png", r.headers().firstValue("Content-Type").orElseThrow());
@@ -136,8 +137,28 @@ class MatteApiTest {
   }
 
   @Test
+  void defaultCutoutKeepsTheOpaqueInteriorsRgbExactly() throws Exception {
+    BufferedImage in = bands();
+    HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte", "image", "bands.png", "image/png",
+        encode(in, "png"));
+    assertEquals(200, r.statusCode(), new String(r.body()));
+    BufferedImage out = decode(r.body());
+    int opaque = 0;
+    for (int y = 0; y < H; y++) {
+      for (int x = 0; x < W; x++) {
+        int px = out.getRGB(x, y);
+        if (px >>> 24 == 255) {
+          opaque++;
+          assertEquals(in.getRGB(x, y) & 0xFFFFFF, px & 0xFFFFFF, "RGB at opaque (" + x + "," + y + ")");
+        }
+      }
+    }
+    assertTrue(opaque >= W * H / 4, "most of the white third is opaque: " + opaque);
+  }
+
+  @Test
   void alphaOutputIsAGreyMatte() throws Exception {
-    HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte?output=alpha", "image", "b.png", "image/png",
+    HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte?output=alpha&refine=false", "image", "b.png", "image/png",
         encode(bands(), "png"));
     assertEquals(200, r.statusCode(), new String(r.body()));
     BufferedImage out = decode(r.body());

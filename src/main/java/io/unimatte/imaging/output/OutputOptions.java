@@ -18,9 +18,20 @@ import java.util.Map;
  * @param maxWidth    upper bound on width (0: none)
  * @param maxHeight   upper bound on height (0: none)
  * @param jpegQuality 1..100
+ * @param refine      refine the matte at full resolution ({@code refine=}); null: the server's default
+ * @param colour      estimate the foreground colour of soft edge pixels in cutouts and composites
+ *                    ({@code colour=} or {@code color=}); null: the server's default
  */
 public record OutputOptions(boolean matteOnly, String format, Integer background, boolean crop, int cropMargin,
-                            boolean cropMarginPercent, long maxPixels, int maxWidth, int maxHeight, int jpegQuality) {
+                            boolean cropMarginPercent, long maxPixels, int maxWidth, int maxHeight, int jpegQuality,
+                            Boolean refine, Boolean colour) {
+
+  /** Options with the server's default refinement and colour estimation. */
+  public OutputOptions(boolean matteOnly, String format, Integer background, boolean crop, int cropMargin,
+                       boolean cropMarginPercent, long maxPixels, int maxWidth, int maxHeight, int jpegQuality) {
+    this(matteOnly, format, background, crop, cropMargin, cropMarginPercent, maxPixels, maxWidth, maxHeight,
+        jpegQuality, null, null);
+  }
 
   /** {@code size=preview}: about 0.25 megapixels, like the previews of hosted background removers. */
   public static final long PREVIEW_PIXELS = 250_000;
@@ -57,7 +68,10 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
     }
   }
 
-  /** Parses {@code output, format, bg, crop, crop_margin, size, quality} (absent ones keep defaults). */
+  /**
+   * Parses {@code output, format, bg, crop, crop_margin, size, quality, refine, colour|color} (absent ones
+   * keep defaults).
+   */
   public static OutputOptions parse(Map<String, String> p) {
     boolean matte = switch (p.getOrDefault("output", "rgba").toLowerCase(Locale.ROOT)) {
       case "rgba", "cutout" -> false;
@@ -124,7 +138,20 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
         throw new InvalidOptionException("quality", "quality must be 1..100");
       }
     }
-    return new OutputOptions(matte, format, bg, crop, margin, percent, maxPixels, maxW, maxH, quality);
+    Boolean refine = optionalBool("refine", p.get("refine"));
+    String c = p.get("colour") != null ? "colour" : "color";
+    Boolean colour = optionalBool(c, p.get(c));
+    return new OutputOptions(matte, format, bg, crop, margin, percent, maxPixels, maxW, maxH, quality, refine, colour);
+  }
+
+  /** These options with the given refinement and colour-estimation choices (null: server default). */
+  public OutputOptions withQuality(Boolean refine, Boolean colour) {
+    return new OutputOptions(matteOnly, format, background, crop, cropMargin, cropMarginPercent, maxPixels, maxWidth,
+        maxHeight, jpegQuality, refine, colour);
+  }
+
+  private static Boolean optionalBool(String parameter, String value) {
+    return value == null || value.isBlank() ? null : parseBool(parameter, value);
   }
 
   /** {@code RRGGBB} or {@code RRGGBBAA} (optional {@code #}), or a few colour names. */
@@ -164,6 +191,12 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
     return "output=" + (matteOnly ? "alpha" : "rgba") + ";format=" + format + ";bg="
         + (background == null ? "none" : String.format("%08x", background)) + ";crop=" + crop + ";margin=" + cropMargin
         + (cropMarginPercent ? "%" : "px") + ";maxPixels=" + maxPixels + ";max=" + maxWidth + "x" + maxHeight
-        + ";quality=" + (format.equals("jpg") ? jpegQuality : 0);
+        + ";quality=" + (format.equals("jpg") ? jpegQuality : 0) + ";refine=" + choice(refine)
+        + ";colour=" + (matteOnly ? "n/a" : choice(colour));
+  }
+
+  /** The server default is fixed for the process's lifetime, so "default" is a stable cache-key part. */
+  private static String choice(Boolean b) {
+    return b == null ? "default" : b.toString();
   }
 }

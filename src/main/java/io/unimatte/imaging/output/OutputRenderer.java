@@ -4,10 +4,12 @@ import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.JpegEncoder;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
+import io.unimatte.imaging.refine.MatteRefiner;
 
 /**
- * Turns a photo and its full-resolution matte into the requested file: crop to the subject,
- * bound the size, compose (cutout, matte or solid background) and encode.
+ * Turns a photo and its full-resolution matte into the requested file: refine the matte, crop to
+ * the subject, bound the size, estimate the foreground colours, compose (cutout, matte or solid
+ * background) and encode.
  */
 public final class OutputRenderer {
   /** Alpha above which a pixel counts as subject when cropping (ignores faint noise). */
@@ -23,7 +25,28 @@ public final class OutputRenderer {
   private OutputRenderer() {
   }
 
+  /** Renders with neither refinement nor colour estimation (the model's matte as it is). */
   public static Rendered render(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png) {
+    return render(img, alpha, o, png, QualitySettings.OFF);
+  }
+
+  /** Refines the full-resolution matte when {@code o} asks for it (or by default), then renders. */
+  public static Rendered render(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png, QualitySettings q) {
+    return renderRefined(img, refineAlpha(img, alpha, o, q), o, png, q);
+  }
+
+  /**
+   * The full-resolution matte as {@code o} wants it: refined (a new array), or {@code alpha} itself.
+   * Split from rendering so that a caller rendering the same matte twice (cutout and grey matte)
+   * refines it once.
+   */
+  public static byte[] refineAlpha(DecodedImage img, byte[] alpha, OutputOptions o, QualitySettings q) {
+    return q.refines(o) ? MatteRefiner.refine(img, alpha, q.options()) : alpha;
+  }
+
+  /** Renders a matte that {@link #refineAlpha} has already seen. */
+  public static Rendered renderRefined(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png,
+                                       QualitySettings q) {
     int w = img.width();
     int h = img.height();
     int[] argb = img.argb();
@@ -64,12 +87,30 @@ public final class OutputRenderer {
       return new Rendered(png.encodeGray(w, h, a), o.contentType(), w, h);
     }
     Integer bg = o.background() != null ? o.background() : o.format().equals("jpg") ? Integer.valueOf(WHITE) : null;
-    int[] out = compose(argb, a, bg, img.hasAlpha());
+    boolean sourceAlpha = img.hasAlpha();
+    if (q.estimatesColour(o)) {
+      // after crop and resize: cheaper, and it also undoes the background that resampling mixed in
+      if (sourceAlpha) {
+        a = withSourceAlpha(argb, a);
+        sourceAlpha = false;
+      }
+      argb = q.estimator().estimate(new DecodedImage(w, h, argb, img.format(), false, 1), a);
+    }
+    int[] out = compose(argb, a, bg, sourceAlpha);
     if (o.format().equals("jpg")) {
       return new Rendered(new JpegEncoder(o.jpegQuality() / 100f).encode(w, h, out), o.contentType(), w, h);
     }
     boolean opaque = bg != null && (bg >>> 24) == OPAQUE;
     return new Rendered(opaque ? png.encodeRgb(w, h, out) : png.encodeRgba(w, h, out), o.contentType(), w, h);
+  }
+
+  /** The matte times the photo's own alpha (a new array): what the estimator must see as coverage. */
+  private static byte[] withSourceAlpha(int[] argb, byte[] a) {
+    byte[] out = new byte[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = (byte) ((a[i] & OPAQUE) * (argb[i] >>> 24) / OPAQUE);
+    }
+    return out;
   }
 
   /** Straight-alpha "over": the cutout over a (possibly translucent) colour, or transparent. */

@@ -60,6 +60,9 @@ public final class EdgeRefiner {
      */
     static byte[] band(byte[] alpha, int w, int h, int radius) {
         int n = w * h;
+        if (radius == 0) {
+            return uncertain(alpha, n); // no distance passes needed
+        }
         byte[] rows = new byte[n];
         boolean any = false;
         int[] dist = new int[w];
@@ -107,6 +110,20 @@ public final class EdgeRefiner {
             }
         }
         return band;
+    }
+
+    /** 1 at the uncertain pixels themselves; null when there is none. */
+    private static byte[] uncertain(byte[] alpha, int n) {
+        byte[] band = new byte[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+            int a = alpha[i] & 0xFF;
+            if (a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH) {
+                band[i] = 1;
+                any = true;
+            }
+        }
+        return any ? band : null;
     }
 
     /** {@code dist[i]} = distance to the nearest {@code mark[j]} (saturating at {@code len}). */

@@ -3,6 +3,7 @@ package io.unimatte.service.impl;
 import io.unimatte.config.AppConfig;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.imaging.output.OutputRenderer;
+import io.unimatte.imaging.output.QualitySettings;
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecodeException;
 import io.unimatte.imaging.ImageDecoder;
@@ -42,6 +43,7 @@ public final class DefaultMattingService implements MattingService {
   private final ModelCatalog models;
   private final ImageDecoder decoder;
   private final PngEncoder png;
+  private final QualitySettings quality;
   private final DeliveryOptions delivery;
 
   public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models) {
@@ -51,6 +53,7 @@ public final class DefaultMattingService implements MattingService {
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
+    this.quality = QualitySettings.fromConfig(imaging);
     this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(REPLY_MARGIN_MS);
   }
 
@@ -119,13 +122,14 @@ public final class DefaultMattingService implements MattingService {
     DecodedImage img = prep.image();
     byte[] alpha = Resizer.upscaleAlpha(r.alpha(), prep.input().width(), prep.input().height(), img.width(),
         img.height());
-    OutputRenderer.Rendered out = OutputRenderer.render(img, alpha, req.options(), png);
+    alpha = OutputRenderer.refineAlpha(img, alpha, req.options(), quality);
+    OutputRenderer.Rendered out = OutputRenderer.renderRefined(img, alpha, req.options(), png, quality);
     byte[] matte = null;
     if (req.withMatte() && !req.options().matteOnly()) {
       OutputOptions o = req.options();
       // the matte framed like the main output (same crop and size), as a grey PNG
-      matte = OutputRenderer.render(img, alpha, new OutputOptions(true, "png", null, o.crop(), o.cropMargin(),
-          o.cropMarginPercent(), o.maxPixels(), o.maxWidth(), o.maxHeight(), o.jpegQuality()), png).bytes();
+      matte = OutputRenderer.renderRefined(img, alpha, new OutputOptions(true, "png", null, o.crop(), o.cropMargin(),
+          o.cropMarginPercent(), o.maxPixels(), o.maxWidth(), o.maxHeight(), o.jpegQuality()), png, quality).bytes();
     }
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
     return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),

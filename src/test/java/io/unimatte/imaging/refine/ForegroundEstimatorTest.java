@@ -12,7 +12,7 @@ class ForegroundEstimatorTest {
 
     private static final int SIZE = 160;
     /** A much longer run than the defaults: the reference the default run is compared with. */
-    private static final ForegroundEstimator.Params HIGH_QUALITY =
+    static final ForegroundEstimator.Params HIGH_QUALITY =
             new ForegroundEstimator.Params(1e-5, 1.0, 20, 12, 64);
 
     @Test

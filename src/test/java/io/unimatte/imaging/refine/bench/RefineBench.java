@@ -2,7 +2,7 @@ package io.unimatte.imaging.refine.bench;
 
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.Resizer;
-import io.unimatte.imaging.refine.EdgeRefiner;
+import io.unimatte.imaging.refine.MatteRefiner;
 import io.unimatte.imaging.refine.ForegroundEstimator;
 import io.unimatte.imaging.refine.RefineOptions;
 import java.awt.RenderingHints;
@@ -11,9 +11,11 @@ import java.awt.image.DataBufferInt;
 import java.util.Arrays;
 
 /**
- * Speed benchmark (a main, not a test): a real photo (GT04, hair) and our ISNet matte, upscaled to
- * about 2 and 12 megapixels as the server would (alpha with {@link Resizer#upscaleAlpha}); prints
- * the median ms per megapixel of {@link EdgeRefiner} and {@link ForegroundEstimator}, single-threaded.
+ * Speed benchmark (a main, not a test): a real photo (GT04, hair: the worst case of matting-dev, half
+ * its pixels soft; another with -Dunimatte.image=GT21.png) and our ISNet matte, upscaled to about 2
+ * and 12 megapixels as the server would (alpha with {@link Resizer#upscaleAlpha}); prints the median
+ * ms per megapixel of {@link MatteRefiner} (colour re-decision + edge filter) and
+ * {@link ForegroundEstimator}, single-threaded.
  * Run with a heap of at least 2 GB ({@code -Xmx2g}).
  */
 public final class RefineBench {
@@ -27,7 +29,7 @@ public final class RefineBench {
 
     public static void main(String[] args) throws Exception {
         RefineQuality.Sample src = RefineQuality.load().stream()
-                .filter(s -> s.name().equals("GT04.png")).findFirst().orElseThrow();
+                .filter(s -> s.name().equals(System.getProperty("unimatte.image", "GT04.png"))).findFirst().orElseThrow();
         System.out.printf("%-8s %10s %12s %12s %12s%n", "size", "band px", "refine", "estimate", "total");
         for (double mp : MEGAPIXELS) {
             double scale = Math.sqrt(mp * 1e6 / src.photo().pixelCount());
@@ -41,7 +43,7 @@ public final class RefineBench {
             byte[] refined = null;
             for (int run = -WARMUP; run < RUNS; run++) {
                 long t0 = System.nanoTime();
-                refined = EdgeRefiner.refine(img, alpha, RefineOptions.DEFAULTS);
+                refined = MatteRefiner.refine(img, alpha, RefineOptions.DEFAULTS);
                 long t1 = System.nanoTime();
                 est.estimate(img, refined);
                 long t2 = System.nanoTime();

@@ -3,7 +3,7 @@ package io.unimatte.imaging.refine.bench;
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.PngEncoder;
-import io.unimatte.imaging.refine.EdgeRefiner;
+import io.unimatte.imaging.refine.MatteRefiner;
 import io.unimatte.imaging.refine.RefineOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,14 +16,16 @@ import java.util.Map;
 
 /**
  * Quality experiment (a main, not a test): refines our ISNet mattes of the matting-dev set with
- * {@link EdgeRefiner} and scores plain vs refined with the shared {@code matte_eval.py}.
+ * {@link MatteRefiner} and scores plain vs refined with the shared {@code matte_eval.py}.
  *
  * <pre>
  * RefineQuality                              defaults, full tables (with connectivity)
- * RefineQuality BAND RADIUS EPS STRENGTH     those options, full tables
+ * RefineQuality BAND RADIUS EPS STRENGTH APPEARANCE   those options, full tables
  * RefineQuality --sweep                      grid search; mean SAD/Grad and worst per-image ratio
  * </pre>
  * Paths can be moved with -Dunimatte.data=..., -Dunimatte.mattes=..., -Dunimatte.eval=..., -Dunimatte.python=...
+ * The sweep's per-image limit compares with the plain matte, or with -Dunimatte.reference=CSV (a
+ * matte_eval --csv of the reference, e.g. bench/out/quality-peer.csv) when given.
  */
 public final class RefineQuality {
 
@@ -31,6 +33,7 @@ public final class RefineQuality {
     private static final Path MATTES = Path.of(System.getProperty("unimatte.mattes", "bench/out/quality-isnet"));
     private static final String EVAL = System.getProperty("unimatte.eval", "/work/shared/tools/matte_eval.py");
     private static final String PYTHON = System.getProperty("unimatte.python", "/usr/bin/python3");
+    private static final String REFERENCE = System.getProperty("unimatte.reference");
     /** A config is rejected when any image gets more than this much worse than the plain matte. */
     private static final double MAX_WORSE = 1.10;
 
@@ -50,9 +53,9 @@ public final class RefineQuality {
             sweep(samples, plainDir);
             return;
         }
-        RefineOptions opts = args.length == 4
+        RefineOptions opts = args.length == 5
                 ? new RefineOptions(Integer.parseInt(args[0]), Integer.parseInt(args[1]),
-                        Double.parseDouble(args[2]), Double.parseDouble(args[3]))
+                        Double.parseDouble(args[2]), Double.parseDouble(args[3]), Double.parseDouble(args[4]))
                 : RefineOptions.DEFAULTS;
         Path refDir = refineAll(samples, opts);
         System.out.println("== plain ISNet matte (" + plainDir + ")");
@@ -62,23 +65,19 @@ public final class RefineQuality {
     }
 
     private static void sweep(List<Sample> samples, Path plainDir) throws Exception {
-        Map<String, double[]> plain = scores(plainDir);
-        int[] bands = {8, 16, 24};
-        int[] radii = {2, 4, 8};
-        double[] epss = {1e-4, 1e-3, 1e-2};
-        double[] strengths = {0.5, 1.0};
-        System.out.printf("%-55s %8s %8s %8s %8s %s%n", "options", "SAD", "Grad", "maxSAD%", "maxGrad%", "ok");
-        System.out.printf("%-55s %8.3f %8.3f%n", "plain", mean(plain, 0), mean(plain, 1));
+        Map<String, double[]> plain = REFERENCE != null ? readCsv(Path.of(REFERENCE)) : scores(plainDir);
+        int[] bands = {0, 8};
+        int[] radii = {4, 8, 16};
+        double[] epss = {1e-3, 1e-2};
+        double[] appearances = {0, 1.0};
+        System.out.printf("%-70s %8s %8s %8s %8s %s%n", "options", "SAD", "Grad", "maxSAD%", "maxGrad%", "ok");
+        System.out.printf("%-70s %8.3f %8.3f%n", "plain", mean(plain, 0), mean(plain, 1));
         for (int band : bands) {
             for (int r : radii) {
-                if (band < 2 * r) {
-                    continue; // the filter would reach past the band's edge and leave a seam
-                }
                 for (double eps : epss) {
-                    for (double st : strengths) {
-                        RefineOptions o = new RefineOptions(band, r, eps, st);
-                        Path dir = refineAll(samples, o);
-                        Map<String, double[]> sc = scores(dir);
+                    for (double ap : appearances) {
+                        RefineOptions o = new RefineOptions(band, r, eps, 1.0, ap);
+                        Map<String, double[]> sc = scores(refineAll(samples, o));
                         double worstSad = 0;
                         double worstGrad = 0;
                         for (var e : sc.entrySet()) {
@@ -87,7 +86,7 @@ public final class RefineQuality {
                             worstGrad = Math.max(worstGrad, e.getValue()[1] / p[1]);
                         }
                         boolean ok = worstSad <= MAX_WORSE && worstGrad <= MAX_WORSE;
-                        System.out.printf("%-55s %8.3f %8.3f %8.1f %8.1f %s%n", o, mean(sc, 0), mean(sc, 1),
+                        System.out.printf("%-70s %8.3f %8.3f %8.1f %8.1f %s%n", o, mean(sc, 0), mean(sc, 1),
                                 100 * (worstSad - 1), 100 * (worstGrad - 1), ok ? "ok" : "REJECT");
                     }
                 }
@@ -103,20 +102,25 @@ public final class RefineQuality {
     private static Map<String, double[]> scores(Path dir) throws Exception {
         Path csv = Files.createTempFile("refine-eval", ".csv");
         eval(dir, csv, true);
+        Map<String, double[]> out = readCsv(csv);
+        Files.delete(csv);
+        return out;
+    }
+
+    private static Map<String, double[]> readCsv(Path csv) throws IOException {
         Map<String, double[]> out = new LinkedHashMap<>();
         List<String> lines = Files.readAllLines(csv);
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",");
             out.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[3])});
         }
-        Files.delete(csv);
         return out;
     }
 
     private static Path refineAll(List<Sample> samples, RefineOptions opts) throws IOException {
         Path dir = Files.createTempDirectory("refine-out");
         for (Sample s : samples) {
-            write(dir, s.name(), s.photo(), EdgeRefiner.refine(s.photo(), s.alpha(), opts));
+            write(dir, s.name(), s.photo(), MatteRefiner.refine(s.photo(), s.alpha(), opts));
         }
         return dir;
     }
