@@ -55,8 +55,11 @@ public final class ClusterBootstrap {
     });
   }
 
-  /** Membership from Hazelcast: Vert.x node ids are Hazelcast member UUIDs. */
+  /** Membership from Hazelcast. */
   private record HazelcastMembership(HazelcastClusterManager manager) implements ClusterMembership {
+    /** Member attribute where vertx-hazelcast keeps the Vert.x node id (not the member's UUID). */
+    private static final String NODE_ID_ATTRIBUTE = "__vertx.nodeId";
+
     @Override
     public String localNodeId() {
       return manager.getNodeId();
@@ -67,13 +70,17 @@ public final class ClusterBootstrap {
       manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipListener() {
         @Override
         public void memberAdded(MembershipEvent e) {
-          LOG.info("event=cluster_member_added node=" + e.getMember().getUuid() + " address=" + e.getMember().getAddress());
+          LOG.info("event=cluster_member_added node=" + e.getMember().getAttribute(NODE_ID_ATTRIBUTE)
+              + " address=" + e.getMember().getAddress());
         }
 
         @Override
         public void memberRemoved(MembershipEvent e) {
-          LOG.info("event=cluster_member_left node=" + e.getMember().getUuid() + " address=" + e.getMember().getAddress());
-          listener.accept(e.getMember().getUuid().toString());
+          String node = e.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+          LOG.info("event=cluster_member_left node=" + node + " address=" + e.getMember().getAddress());
+          if (node != null) {
+            listener.accept(node);
+          }
         }
       });
     }

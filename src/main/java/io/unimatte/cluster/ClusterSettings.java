@@ -27,12 +27,14 @@ import java.util.Locale;
  * @param failureDetectionSeconds     a member silent this long is removed
  * @param claimTimeoutMs              a request no worker acknowledged in this time is sent again
  * @param maxRetries                  how often one image is sent again after its worker was lost
+ * @param resendDelayMs               pause before resending a lost worker's images, so the event bus
+ *                                    has dropped that worker's registration and picks a live one
  * @param workerLostRetryAfterSeconds Retry-After of the {@code worker_lost} error
  * @param statusIntervalMs            how often workers announce their status to the fronts
  */
 public record ClusterSettings(Role role, String name, List<String> members, String host, int port, String publicHost,
                               String eventBusHost, int eventBusPort, String eventBusPublicHost, int eventBusPublicPort,
-                              boolean multicast, int failureDetectionSeconds, long claimTimeoutMs, int maxRetries,
+                              boolean multicast, int failureDetectionSeconds, long claimTimeoutMs, int maxRetries, long resendDelayMs,
                               long workerLostRetryAfterSeconds, long statusIntervalMs) {
 
   /** What one process runs. */
@@ -57,7 +59,7 @@ public record ClusterSettings(Role role, String name, List<String> members, Stri
   /** Reads the section; a missing section means a single machine. */
   public static ClusterSettings from(JsonObject c) {
     if (c == null || c.isEmpty()) {
-      return new ClusterSettings(Role.ALL, "unimatte", List.of(), "", 0, "", "", 0, "", 0, false, 0, 0, 0, 0, 0);
+      return new ClusterSettings(Role.ALL, "unimatte", List.of(), "", 0, "", "", 0, "", 0, false, 0, 0, 0, 0, 0, 0);
     }
     Role role = Role.parse(AppConfig.requireString(c, "role"));
     List<String> members = new ArrayList<>();
@@ -74,6 +76,7 @@ public record ClusterSettings(Role role, String name, List<String> members, Stri
         AppConfig.requireString(c, "eventBusPublicHost"), AppConfig.requireInt(c, "eventBusPublicPort"),
         c.getBoolean("multicast", false), AppConfig.requireInt(c, "failureDetectionSeconds"),
         AppConfig.requireLong(c, "claimTimeoutMs"), AppConfig.requireInt(c, "maxRetries"),
+        AppConfig.requireLong(c, "resendDelayMs"),
         AppConfig.requireLong(c, "workerLostRetryAfterSeconds"), AppConfig.requireLong(c, "statusIntervalMs"));
     if (role != Role.ALL && !s.multicast && s.members.isEmpty()) {
       throw new IllegalArgumentException("cluster.members is empty: list the hosts of the cluster"

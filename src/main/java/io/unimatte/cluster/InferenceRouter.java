@@ -49,7 +49,7 @@ public final class InferenceRouter extends VerticleBase {
   /** Attempt id → its image; one image can have several attempt ids over time. */
   private final Map<String, Pending> attempts = new HashMap<>();
   private LocalMap<String, JsonObject> workers;
-  private DeliveryOptions delivery;
+  private final DeliveryOptions delivery;
 
   /** One image the pipeline waits for. */
   private static final class Pending {
@@ -167,13 +167,20 @@ public final class InferenceRouter extends VerticleBase {
     if (workers.keySet().removeIf(key -> key.startsWith(node + "/"))) {
       LOG.warning("event=worker_lost node=" + node);
     }
-    List<Pending> orphans = new ArrayList<>();
+    Map<Pending, String> orphans = new HashMap<>();
     for (Pending p : attempts.values()) {
-      if (node.equals(p.node) && !p.answered && !orphans.contains(p)) {
-        orphans.add(p);
+      if (node.equals(p.node) && !p.answered) {
+        orphans.put(p, p.attemptId);
       }
     }
-    orphans.forEach(p -> retry(p, "member_left"));
+    if (!orphans.isEmpty()) {
+      // right after a member leaves, round-robin may still pick its stale registration
+      vertx.setTimer(settings.resendDelayMs(), t -> orphans.forEach((p, attemptId) -> {
+        if (!p.answered && attemptId.equals(p.attemptId)) {
+          retry(p, "member_left");
+        }
+      }));
+    }
   }
 
   private void dropSilentWorkers(long seenBefore) {
