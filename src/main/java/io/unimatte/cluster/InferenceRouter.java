@@ -42,6 +42,8 @@ public final class InferenceRouter extends VerticleBase {
   public static final String WORKERS_MAP = "unimatte.workers";
   /** Announcements missed before a worker is dropped from the map. */
   private static final int MISSED_ANNOUNCEMENTS = 3;
+  /** Error code of a worker that stops and fails what it still had queued. */
+  private static final String SHUTTING_DOWN = "shutting_down";
   private static final Logger LOG = Logger.getLogger(InferenceRouter.class.getName());
 
   private final ClusterSettings settings;
@@ -110,7 +112,9 @@ public final class InferenceRouter extends VerticleBase {
       if (p.answered) {
         return; // another attempt answered first
       }
-      if (ar.succeeded()) {
+      if (ar.succeeded() && SHUTTING_DOWN.equals(ar.result().body().errorCode()) && p.retries < settings.maxRetries()) {
+        retry(p, "worker_stopping"); // that worker is leaving gracefully: another one can take the image
+      } else if (ar.succeeded()) {
         answer(p, ar.result().body());
       } else if (!attemptId.equals(p.attemptId)) {
         return; // an abandoned attempt failing late: the current one is still running
