@@ -6,6 +6,7 @@ import io.unimatte.UnimatteServer;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.testing.TestSessions;
+import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,9 +29,10 @@ public final class ClusterNodeMain {
     long delayMs = Long.parseLong(args[0]);
     AppConfig config = AppConfig.load(Path.of(AppConfig.DEFAULT_FILE), Map.of(),
         Arrays.copyOfRange(args, 1, args.length));
-    Supplier<MattingSession> sessions = delayMs > 0
-        ? TestSessions.slowTinyModel(UnimatteServer.modelDir(config), delayMs, new CountDownLatch(0))
-        : UnimatteServer.tensorFlowSessions(config);
+    JsonObject models = config.section("models");
+    Supplier<MattingSession> slow = TestSessions.slowTinyModel(
+        Path.of(models.getString("dir"), models.getString("default")), delayMs, new CountDownLatch(0));
+    UnimatteServer.SessionFactory sessions = delayMs > 0 ? model -> slow.get() : UnimatteServer.tensorFlowSessions(config);
     Main.run(config, sessions, System.nanoTime());
   }
 }

@@ -94,7 +94,8 @@ class ClusterTest {
     List<String> common = List.of("--cluster.name=" + name, "--cluster.members=" + members.encode(),
         "--cluster.host=127.0.0.1", "--cluster.eventBusHost=127.0.0.1", "--cluster.claimTimeoutMs=3000",
         "--cluster.failureDetectionSeconds=5", "--cluster.statusIntervalMs=300",
-        "--models.dir=" + models, "--models.default=tiny", "--models.autoImport=false",
+        "--models.dir=" + models, "--models.default=tiny", "--models.serve=[\"tiny\"]",
+        "--models.autoImport=false",
         "--server.host=127.0.0.1", "--server.port=" + httpPort, "--server.httpInstances=1",
         "--jobs.outputsDir=" + tmp.resolve("outputs"), "--inference.warmupRuns=1", "--inference.maxBatchSize=1");
     Process workerA = start("worker-a", "worker", hz[0], common);

@@ -17,18 +17,21 @@ class InferenceCodecsTest {
   @Test
   void requestCrossesTheWireUnchanged() {
     float[] input = {0f, -0.5f, 1e-7f, Float.MAX_VALUE, Float.NaN, 0.49609375f};
-    InferenceRequest sent = new InferenceRequest("attempt-1", new ItemRef("job-é", 41), "isnet", input);
+    InferenceRequest sent = new InferenceRequest("attempt-1", new ItemRef("job-é", 41), "isnet",
+        new ModelInput(input, 2, 1));
     InferenceCodecs.RequestCodec codec = new InferenceCodecs.RequestCodec();
     Buffer wire = Buffer.buffer(new byte[PREFIX]);
     codec.encodeToWire(wire, sent);
-    assertEquals(PREFIX + 1 + (4 + 9) + (4 + 6) + 4 + (4 + 5) + (4 + 4 * input.length), wire.length(),
+    assertEquals(PREFIX + 1 + (4 + 9) + (4 + 6) + 4 + (4 + 5) + 4 + 4 + (4 + 4 * input.length), wire.length(),
         "header plus the raw float32 tensor, nothing more");
 
     InferenceRequest got = codec.decodeFromWire(PREFIX, wire);
     assertEquals("attempt-1", got.id());
     assertEquals(new ItemRef("job-é", 41), got.ref());
     assertEquals("isnet", got.model());
-    assertArrayEquals(input, got.input());
+    assertArrayEquals(input, got.input().pixels());
+    assertEquals(2, got.input().width());
+    assertEquals(1, got.input().height());
     assertSame(sent, codec.transform(sent), "inside one JVM the tensor is not copied");
   }
 
