@@ -1,5 +1,6 @@
 package io.unimatte;
 
+import io.unimatte.cluster.ClusterSettings;
 import io.unimatte.config.AppConfig;
 import io.unimatte.modelimport.ModelImporter;
 import io.vertx.core.Vertx;
@@ -7,11 +8,14 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.concurrent.atomic.AtomicReference;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Logger;
 
 /**
@@ -65,15 +69,28 @@ public final class Main {
     try {
       config = AppConfig.load(Path.of(System.getProperty("unimatte.config", AppConfig.DEFAULT_FILE)),
           System.getenv(), args);
+      ClusterSettings.from(config.section("cluster")); // a bad role or member list fails here, not later
     } catch (IllegalArgumentException e) {
       System.err.println("unimatte: " + e.getMessage());
       System.exit(2);
       return;
     }
     importMissingModels(config.section("models"));
-    Vertx vertx = Vertx.vertx(new VertxOptions());
+    run(config, UnimatteServer.tensorFlowSessions(config), t0);
+  }
+
+  /**
+   * Starts the configured role and closes it gracefully on SIGTERM; exits with 1 when it cannot
+   * start. (Also the entry point of tests that run a node as its own process.)
+   */
+  public static void run(AppConfig config, UnimatteServer.SessionFactory sessions, long t0) {
+    AtomicReference<Vertx> running = new AtomicReference<>();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      Vertx vertx = running.get();
+      if (vertx == null) {
+        return;
+      }
       LOG.info("event=shutdown_start");
       vertx.close().onComplete(ar -> stopped.countDown());
       try {
@@ -83,9 +100,11 @@ public final class Main {
       }
       LOG.info("event=shutdown_done");
     }, "unimatte-shutdown"));
-    UnimatteServer.deploy(vertx, config, UnimatteServer.tensorFlowSessions(config))
-        .onSuccess(v -> LOG.info("event=started port=" + config.section("server").getInteger("port")
-            + " startMs=" + (System.nanoTime() - t0) / 1_000_000))
+    UnimatteServer.start(config, new VertxOptions(), sessions, running::set)
+        .onSuccess(vertx -> {
+          LOG.info("event=started role=" + config.section("cluster").getString("role", "all") + " port="
+              + config.section("server").getInteger("port") + " startMs=" + (System.nanoTime() - t0) / 1_000_000);
+        })
         .onFailure(err -> {
           System.err.println("unimatte: failed to start: " + err.getMessage());
           System.exit(1);

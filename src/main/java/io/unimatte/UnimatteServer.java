@@ -2,6 +2,10 @@ package io.unimatte;
 
 import io.unimatte.api.HttpVerticle;
 import io.unimatte.cache.ResultCache;
+import io.unimatte.cluster.ClusterBootstrap;
+import io.unimatte.cluster.ClusterMembership;
+import io.unimatte.cluster.ClusterSettings;
+import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
@@ -14,6 +18,7 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
@@ -26,11 +31,17 @@ import java.util.logging.Logger;
  * {@code /health} answers 503 while models load), then one inference worker per served model
  * (several for one-image-per-call models configured with {@code sessions}), each owning its session.
  * A model that fails to load is reported in one line and in {@code /api/v1/models}; the others serve.
+ * On a cluster ({@code cluster.role}) a front deploys the first part with a router to the workers,
+ * and a worker only the inference part.
  */
 public final class UnimatteServer {
   private static final Logger LOG = Logger.getLogger(UnimatteServer.class.getName());
   /** Prefix of the worker pool of each model's inference verticle (one thread per session). */
   public static final String INFERENCE_POOL = "unimatte-inference";
+  /** Extra wait of a front for one worker attempt beyond the worker's queue timeout: the batch in flight. */
+  private static final long BATCH_MARGIN_MS = 60_000;
+  /** Local map (and key) holding this process's cluster node id, when clustered. */
+  private static final String NODE_MAP = "unimatte.node";
 
   /** Opens a session for a model; called on the model's inference worker thread (may block). */
   @FunctionalInterface
@@ -57,7 +68,80 @@ public final class UnimatteServer {
         .setWorkerPoolName(INFERENCE_POOL + "-" + model.name())
         .setWorkerPoolSize(model.sessions())
         .setInstances(model.sessions())
-        .setConfig(config.section("inference")));
+        .setConfig(inferenceConfig(vertx, config)));
+  }
+
+  /** The inference section, plus on a cluster worker its node id and announcement period. */
+  private static JsonObject inferenceConfig(Vertx vertx, AppConfig config) {
+    JsonObject cfg = config.section("inference");
+    String node = vertx.sharedData().<String, String>getLocalMap(NODE_MAP).get(NODE_MAP);
+    if (node != null) {
+      cfg.put(InferenceVerticle.NODE_KEY, node)
+          .put(InferenceVerticle.STATUS_INTERVAL_KEY, ClusterSettings.from(config.section("cluster")).statusIntervalMs());
+    }
+    return cfg;
+  }
+
+  /**
+   * Starts Vert.x for the configured role ({@code cluster.role}) and deploys that role's verticles.
+   *
+   * @param sessions opens model sessions (used by roles {@code all} and {@code worker})
+   * @param created  told the Vert.x instance as soon as it exists (before deployment), so a
+   *                 shutdown hook can close it gracefully even while models load
+   * @return the running Vert.x, once the role is ready
+   */
+  public static Future<Vertx> start(AppConfig config, VertxOptions options, SessionFactory sessions,
+                                    java.util.function.Consumer<Vertx> created) {
+    ClusterSettings cluster = ClusterSettings.from(config.section("cluster"));
+    return ClusterBootstrap.start(cluster, options).compose(node -> {
+      Vertx vertx = node.vertx();
+      created.accept(vertx);
+      Future<Void> deployed = switch (cluster.role()) {
+        case ALL -> deploy(vertx, config, sessions);
+        case FRONT -> deployFront(vertx, config, cluster, node.membership());
+        case WORKER -> deployWorker(vertx, config, sessions, node.membership());
+      };
+      return deployed.map(vertx).recover(err -> vertx.close().transform(ar -> Future.failedFuture(err)));
+    });
+  }
+
+  /** A cluster front: HTTP, WebSocket, cache and jobs; images go to the workers through the router. */
+  public static Future<Void> deployFront(Vertx vertx, AppConfig config, ClusterSettings cluster,
+                                         ClusterMembership membership) {
+    InferenceVerticle.registerCodecs(vertx.eventBus());
+    ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
+    long replyTimeout = AppConfig.requireLong(config.section("inference"), "queueTimeoutMs") + BATCH_MARGIN_MS;
+    return vertx.deployVerticle(new InferenceRouter(cluster, membership, replyTimeout))
+        .compose(id -> deployApi(vertx, config, catalog))
+        .map(id -> {
+          LOG.info("event=ready role=front node=" + membership.localNodeId() + " models=" + catalog.models().keySet());
+          return null;
+        });
+  }
+
+  /** A cluster worker: the served models and their batching queues, fed over the clustered event bus. */
+  public static Future<Void> deployWorker(Vertx vertx, AppConfig config, SessionFactory sessions,
+                                          ClusterMembership membership) {
+    long t0 = System.nanoTime();
+    InferenceVerticle.registerCodecs(vertx.eventBus());
+    vertx.sharedData().<String, String>getLocalMap(NODE_MAP).put(NODE_MAP, membership.localNodeId());
+    ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
+    markLoading(vertx, catalog);
+    return deployModels(vertx, config, catalog, sessions).map(v -> {
+      LOG.info("event=ready role=worker node=" + membership.localNodeId() + " models=" + catalog.models().keySet()
+          + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
+      return null;
+    });
+  }
+
+  private static Future<String> deployApi(Vertx vertx, AppConfig config, ModelCatalog catalog) {
+    JsonObject httpConfig = config.json();
+    int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
+    ResultCache cache = ResultCache.fromConfig(config.section("cache"));
+    return vertx.deployVerticle(new JobsVerticle(catalog), new DeploymentOptions().setConfig(httpConfig))
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache, catalog),
+            new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
+        .onSuccess(id -> LOG.info("event=http_listening port=" + config.section("server").getInteger("port")));
   }
 
   /**
@@ -100,41 +184,47 @@ public final class UnimatteServer {
     long t0 = System.nanoTime();
     InferenceVerticle.registerCodecs(vertx.eventBus());
     ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
-    var status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
-    catalog.failures().forEach((name, error) -> status.put(name, failed(name, error)));
-    catalog.models().keySet().forEach(name -> status.put(name, new JsonObject().put("status", "loading")
-        .put("model", name)));
-    JsonObject httpConfig = config.json();
-    int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
-    ResultCache cache = ResultCache.fromConfig(config.section("cache"));
-    return vertx.deployVerticle(new JobsVerticle(catalog), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache, catalog),
-            new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
-        .compose(id -> {
-          LOG.info("event=http_listening port=" + config.section("server").getInteger("port"));
-          superviseInference(vertx, config, catalog, sessions);
-          List<Future<String>> loads = new ArrayList<>();
-          for (ModelDescriptor model : catalog.models().values()) {
-            loads.add(deployInference(vertx, config, model, sessions).onFailure(err -> {
-              String msg = String.valueOf(err.getMessage());
-              LOG.severe("event=model_failed model=" + model.name() + " error=\"" + msg.replace('"', '\'') + "\"");
-              status.put(model.name(), failed(model.name(), msg));
-            }));
-          }
-          return Future.join(loads).transform(ar -> {
-            long ready = catalog.models().keySet().stream()
-                .filter(n -> "ready".equals(status.get(n) == null ? null : status.get(n).getString("status"))).count();
-            if (ready == 0) {
-              return Future.failedFuture("no model could be loaded: " + status.values().stream()
-                  .map(j -> j.getString("error", "")).filter(e -> !e.isEmpty()).toList());
-            }
-            return Future.succeededFuture((Void) null);
-          });
-        })
+    markLoading(vertx, catalog);
+    return deployApi(vertx, config, catalog)
+        .compose(id -> deployModels(vertx, config, catalog, sessions))
         .map(v -> {
           LOG.info("event=ready models=" + catalog.models().keySet() + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
           return null;
         });
+  }
+
+  /** Marks every model loading (or failed, when its folder was unusable) for {@code /health}. */
+  private static void markLoading(Vertx vertx, ModelCatalog catalog) {
+    var status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+    catalog.failures().forEach((name, error) -> status.put(name, failed(name, error)));
+    catalog.models().keySet().forEach(name -> status.put(name, new JsonObject().put("status", "loading")
+        .put("model", name)));
+  }
+
+  /**
+   * One inference verticle per model of the catalog, supervised; completes when every model that
+   * can load is warm, fails when none can. Status goes to {@link InferenceVerticle#STATUS_MAP}.
+   */
+  private static Future<Void> deployModels(Vertx vertx, AppConfig config, ModelCatalog catalog, SessionFactory sessions) {
+    var status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+    superviseInference(vertx, config, catalog, sessions);
+    List<Future<String>> loads = new ArrayList<>();
+    for (ModelDescriptor model : catalog.models().values()) {
+      loads.add(deployInference(vertx, config, model, sessions).onFailure(err -> {
+        String msg = String.valueOf(err.getMessage());
+        LOG.severe("event=model_failed model=" + model.name() + " error=\"" + msg.replace('"', '\'') + "\"");
+        status.put(model.name(), failed(model.name(), msg));
+      }));
+    }
+    return Future.join(loads).transform(ar -> {
+      long ready = catalog.models().keySet().stream()
+          .filter(n -> "ready".equals(status.get(n) == null ? null : status.get(n).getString("status"))).count();
+      if (ready == 0) {
+        return Future.failedFuture("no model could be loaded: " + status.values().stream()
+            .map(j -> j.getString("error", "")).filter(e -> !e.isEmpty()).toList());
+      }
+      return Future.succeededFuture((Void) null);
+    });
   }
 
   private static JsonObject failed(String name, String error) {

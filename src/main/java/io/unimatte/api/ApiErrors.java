@@ -59,6 +59,7 @@ public final class ApiErrors {
       Map.entry("queue_full", 503),
       Map.entry("model_unavailable", 503),
       Map.entry("queue_timeout", 503),
+      Map.entry("worker_lost", 503),
       Map.entry("model_not_ready", 503),
       Map.entry("shutting_down", 503),
       Map.entry("inference_timeout", 504));

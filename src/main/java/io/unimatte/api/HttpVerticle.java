@@ -1,6 +1,7 @@
 package io.unimatte.api;
 
 import io.unimatte.cache.ResultCache;
+import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.InferenceVerticle;
@@ -15,6 +16,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -111,9 +113,31 @@ public final class HttpVerticle extends VerticleBase {
     return router;
   }
 
-  /** Each model's last published status (loading, ready, failed). */
+  /**
+   * Each model's last published status (loading, ready, failed). A cluster front loads no model:
+   * a model is ready there when at least one worker announces it ready.
+   */
   private java.util.Map<String, JsonObject> statuses() {
-    return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+    if (!vertx.isClustered()) {
+      return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+    }
+    java.util.Map<String, JsonObject> byModel = new java.util.HashMap<>();
+    for (JsonObject w : workerStatuses()) {
+      if ("ready".equals(w.getString("status"))) {
+        byModel.computeIfAbsent(w.getString("model"), m -> new JsonObject().put("status", "ready").put("model", m)
+            .put("workers", 0));
+        JsonObject s = byModel.get(w.getString("model"));
+        s.put("workers", s.getInteger("workers") + 1);
+      }
+    }
+    return byModel;
+  }
+
+  /** On a cluster front: the latest announcement of each (worker, model). */
+  private List<JsonObject> workerStatuses() {
+    return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceRouter.WORKERS_MAP).values().stream()
+        .sorted(java.util.Comparator.comparing((JsonObject w) -> w.getString("node") + "/" + w.getString("model")))
+        .toList();
   }
 
   /**
@@ -121,6 +145,10 @@ public final class HttpVerticle extends VerticleBase {
    * the default model is warm; 503 while it loads or when it failed.
    */
   private void health(RoutingContext ctx) {
+    if (vertx.isClustered()) {
+      clusterHealth(ctx);
+      return;
+    }
     String def = models.defaultModel();
     JsonObject summary = ModelsApi.states(models, statuses());
     JsonObject ready = statuses().get(def);
@@ -140,14 +168,70 @@ public final class HttpVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * A cluster front loads no model: it is ready when it sees at least one worker, and lists the
+   * workers with their latest announced status.
+   */
+  private void clusterHealth(RoutingContext ctx) {
+    List<JsonObject> announced = workerStatuses();
+    JsonArray workers = new JsonArray();
+    announced.forEach(workers::add);
+    long nodes = announced.stream().map(w -> w.getString("node")).distinct().count();
+    String def = models.defaultModel();
+    boolean ready = statuses().containsKey(def);
+    HttpServerResponse res = ctx.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json");
+    if (!ready) {
+      res.putHeader("Retry-After", "5");
+    }
+    res.end(new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front").put("model", def)
+        .put("models", ModelsApi.states(models, statuses())).put("workerCount", nodes).put("workers", workers)
+        .encode());
+  }
+
+  /**
+   * The default model's engine counters: the local engine's, or on a cluster front the sum of the
+   * workers' announcements.
+   */
+  private Future<JsonObject> engineStatus() {
+    if (!vertx.isClustered()) {
+      return vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(models.defaultModel()),
+          new JsonObject(), new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).map(m -> m.body());
+    }
+    List<JsonObject> workers = workerStatuses().stream()
+        .filter(w -> models.defaultModel().equals(w.getString("model"))).toList();
+    if (workers.isEmpty()) {
+      return Future.failedFuture("no workers");
+    }
+    JsonObject sum = new JsonObject();
+    JsonArray histogram = new JsonArray();
+    for (JsonObject w : workers) {
+      for (String key : List.of("queueDepth", "submitted", "completed", "failed", "rejected", "timedOut", "batches",
+          "batchMillis")) {
+        sum.put(key, sum.getLong(key, 0L) + w.getLong(key, 0L));
+      }
+      JsonArray h = w.getJsonArray("batchSizeHistogram", new JsonArray());
+      for (int i = 0; i < h.size(); i++) {
+        if (i < histogram.size()) {
+          histogram.set(i, histogram.getLong(i) + h.getLong(i));
+        } else {
+          histogram.add(h.getLong(i));
+        }
+      }
+    }
+    return Future.succeededFuture(sum.put("batchSizeHistogram", histogram).put("workers", workers.size()));
+  }
+
   private void metrics(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(models.defaultModel()), new JsonObject(),
-        new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).onComplete(ar -> {
+    engineStatus().onComplete(ar -> {
           StringBuilder out = new StringBuilder(2048);
           Metrics.appendRequests(out);
+          if (vertx.isClustered()) {
+            Metrics.gauge(out, "unimatte_workers", "inference workers this front sees", "gauge",
+                ar.succeeded() ? ar.result().getInteger("workers") : 0);
+          }
           Metrics.gauge(out, "unimatte_model_ready", "1 once the model is loaded and warm", "gauge", ar.succeeded() ? 1 : 0);
           if (ar.succeeded()) {
-            JsonObject s = ar.result().body();
+            JsonObject s = ar.result();
             Metrics.gauge(out, "unimatte_queue_depth", "images waiting for the model", "gauge", s.getInteger("queueDepth"));
             Metrics.gauge(out, "unimatte_images_submitted_total", "images offered to the inference queue", "counter",
                 s.getLong("submitted"));

@@ -66,7 +66,8 @@ final class WebSocketApi {
   }
 
   private void start() {
-    consumers.add(vertx.eventBus().<JsonObject>localConsumer(InferenceVerticle.PROGRESS_ADDRESS, m -> {
+    // consumer(): on a cluster the workers publish progress from other nodes
+    consumers.add(vertx.eventBus().<JsonObject>consumer(InferenceVerticle.PROGRESS_ADDRESS, m -> {
       // job items are "queued" from the moment the job exists (the snapshot says so); the
       // pipeline's own "queued", sent when an item leaves the job's backlog, would repeat it
       if (subscribed.contains(m.body().getString("jobId")) && !"queued".equals(m.body().getString("stage"))) {

@@ -22,6 +22,11 @@ public record InferenceReply(float[] alpha, String errorCode, String errorMessag
     return new InferenceReply(null, code, message, retryAfterSecs, 0, 0, 0);
   }
 
+  /** A failed answer given by something other than the session (e.g. the cluster router). */
+  public static InferenceReply failure(String code, String message, long retryAfterSecs) {
+    return error(code, message, retryAfterSecs);
+  }
+
   public boolean failed() {
     return errorCode != null;
   }

@@ -45,6 +45,17 @@ public final class InferenceVerticle extends VerticleBase {
   public static final String STATUS_MAP = "unimatte.status";
   /** Side of the warm-up image of models that take any size (their first calls are slow too). */
   private static final int ANY_SIZE_WARMUP_SIDE = 256;
+  /**
+   * Cluster mode: a worker publishes {@code {id, node}} here as soon as it receives a request, so
+   * the front knows which node holds it and can send it again if that node dies.
+   */
+  public static final String CLAIMS_ADDRESS = "unimatte.inference.claims";
+  /** Cluster mode: each worker publishes its status (with {@code node}) here periodically. */
+  public static final String WORKERS_ADDRESS = "unimatte.inference.workers";
+  /** Deployment-config key of this node's cluster id; absent on a single machine. */
+  public static final String NODE_KEY = "clusterNode";
+  /** Deployment-config key of the status announcement period (cluster mode). */
+  public static final String STATUS_INTERVAL_KEY = "statusIntervalMs";
 
   private static final Logger LOG = Logger.getLogger(InferenceVerticle.class.getName());
 
@@ -59,6 +70,7 @@ public final class InferenceVerticle extends VerticleBase {
   private final java.util.concurrent.atomic.AtomicBoolean restartRequested = new java.util.concurrent.atomic.AtomicBoolean();
   private long readyAtMillis;
   private int maxBatch;
+  private String nodeId;
   private long coldStartMillis;
 
   /**
@@ -79,14 +91,9 @@ public final class InferenceVerticle extends VerticleBase {
     return STATUS_ADDRESS_PREFIX + model;
   }
 
-  /** Registers the local codecs for the message types; idempotent per event bus. */
+  /** Registers the codecs of the message types; idempotent per event bus. */
   public static void registerCodecs(EventBus bus) {
-    try {
-      bus.registerDefaultCodec(InferenceRequest.class, new LocalCodec<>(InferenceRequest.class));
-      bus.registerDefaultCodec(InferenceReply.class, new LocalCodec<>(InferenceReply.class));
-    } catch (IllegalStateException alreadyRegistered) {
-      // a second deployment in the same Vert.x instance: codecs are already there
-    }
+    InferenceCodecs.register(bus);
   }
 
   @Override
@@ -111,8 +118,15 @@ public final class InferenceVerticle extends VerticleBase {
         .processor(this::process)
         .listener(e -> bus.publish(PROGRESS_ADDRESS, progressJson(e)))
         .build();
-    consumers.add(bus.<InferenceRequest>localConsumer(address(d.name()), this::onRequest));
-    consumers.add(bus.<JsonObject>localConsumer(statusAddress(d.name()), m -> m.reply(status())));
+    // consumer(), not localConsumer(): on a clustered bus the fronts of every node reach it
+    consumers.add(bus.<InferenceRequest>consumer(address(d.name()), this::onRequest));
+    consumers.add(bus.<JsonObject>consumer(statusAddress(d.name()), m -> m.reply(status())));
+    nodeId = cfg.getString(NODE_KEY);
+    if (nodeId != null) {
+      long every = AppConfig.requireLong(cfg, STATUS_INTERVAL_KEY);
+      bus.publish(WORKERS_ADDRESS, status().put("node", nodeId));
+      vertx.setPeriodic(every, every, t -> bus.publish(WORKERS_ADDRESS, status().put("node", nodeId)));
+    }
     coldStartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     readyAtMillis = System.currentTimeMillis();
     vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(d.name(), status());
@@ -199,6 +213,9 @@ public final class InferenceVerticle extends VerticleBase {
 
   private void onRequest(Message<InferenceRequest> msg) {
     InferenceRequest req = msg.body();
+    if (nodeId != null) {
+      vertx.eventBus().publish(CLAIMS_ADDRESS, new JsonObject().put("id", req.id()).put("node", nodeId));
+    }
     if (!session.descriptor().name().equals(req.model())) {
       msg.reply(InferenceReply.error("unknown_model", "model '" + req.model() + "' is not loaded", 0));
       return;

@@ -121,7 +121,8 @@ public final class JobsVerticle extends VerticleBase {
         m.reply(new JsonObject().put("jobs", list));
       });
       bus.<JsonObject>localConsumer(DELETE, this::delete);
-      bus.<JsonObject>localConsumer(InferenceVerticle.PROGRESS_ADDRESS, m -> onProgress(m.body()));
+      // consumer(): on a cluster the workers publish progress from other nodes
+      bus.<JsonObject>consumer(InferenceVerticle.PROGRESS_ADDRESS, m -> onProgress(m.body()));
       vertx.setPeriodic(cleanupMs, cleanupMs, t -> cleanup(maxAge, maxBytes));
       LOG.info("event=jobs_ready loaded=" + jobs.size() + " dir=" + root);
       return null;
@@ -234,6 +235,12 @@ public final class JobsVerticle extends VerticleBase {
         .onComplete(ar -> {
           inFlight--;
           JsonObject item = job.getJsonArray("items").getJsonObject(index);
+          if (TERMINAL.contains(item.getString("stage"))) {
+            // one result per item: a second completion (a retried image answered twice) is dropped
+            LOG.warning("event=item_completed_twice job=" + id + " item=" + index);
+            dispatch();
+            return;
+          }
           if (ar.succeeded()) {
             MatteResult r = ar.result();
             item.put("stage", "done").put("width", r.width()).put("height", r.height())
@@ -262,7 +269,7 @@ public final class JobsVerticle extends VerticleBase {
 
   private static boolean isRetryable(String code) {
     return Set.of("queue_timeout", "inference_failed", "shutting_down", "model_not_ready", "internal_error",
-        "inference_timeout").contains(code);
+        "inference_timeout", "worker_lost").contains(code);
   }
 
   private void finishItem(JsonObject job, JsonObject item) {

@@ -1,5 +1,6 @@
 package io.unimatte.service.impl;
 
+import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.imaging.output.OutputRenderer;
@@ -76,7 +77,9 @@ public final class DefaultMattingService implements MattingService {
         .compose(prep -> {
           publish(ref, "decoded", null);
           return vertx.eventBus()
-              .<InferenceReply>request(InferenceVerticle.address(model.name()),
+              // on a cluster front the router forwards to the workers; else the local model's verticle
+              .<InferenceReply>request(vertx.isClustered() ? InferenceRouter.ADDRESS
+                      : InferenceVerticle.address(model.name()),
                   new InferenceRequest(ref, model.name(), prep.input()), delivery)
               .recover(err -> Future.failedFuture(transportError(err, model.name())))
               .compose(msg -> {

@@ -1,0 +1,65 @@
+package io.unimatte.inference;
+
+import io.unimatte.jobs.ItemRef;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Inference messages survive the trip between cluster nodes bit for bit, and stay by reference locally. */
+class InferenceCodecsTest {
+  private static final int PREFIX = 7; // bytes the event bus writes before a body: decoding starts at pos
+
+  @Test
+  void requestCrossesTheWireUnchanged() {
+    float[] input = {0f, -0.5f, 1e-7f, Float.MAX_VALUE, Float.NaN, 0.49609375f};
+    InferenceRequest sent = new InferenceRequest("attempt-1", new ItemRef("job-é", 41), "isnet",
+        new ModelInput(input, 2, 1));
+    InferenceCodecs.RequestCodec codec = new InferenceCodecs.RequestCodec();
+    Buffer wire = Buffer.buffer(new byte[PREFIX]);
+    codec.encodeToWire(wire, sent);
+    assertEquals(PREFIX + 1 + (4 + 9) + (4 + 6) + 4 + (4 + 5) + 4 + 4 + (4 + 4 * input.length), wire.length(),
+        "header plus the raw float32 tensor, nothing more");
+
+    InferenceRequest got = codec.decodeFromWire(PREFIX, wire);
+    assertEquals("attempt-1", got.id());
+    assertEquals(new ItemRef("job-é", 41), got.ref());
+    assertEquals("isnet", got.model());
+    assertArrayEquals(input, got.input().pixels());
+    assertEquals(2, got.input().width());
+    assertEquals(1, got.input().height());
+    assertSame(sent, codec.transform(sent), "inside one JVM the tensor is not copied");
+  }
+
+  @Test
+  void repliesWithAlphaOrErrorCrossTheWire() {
+    InferenceCodecs.ReplyCodec codec = new InferenceCodecs.ReplyCodec();
+    InferenceReply ok = InferenceReply.ok(new float[] {0.25f, 1f}, 3, 12, 340);
+    Buffer wire = Buffer.buffer();
+    codec.encodeToWire(wire, ok);
+    InferenceReply got = codec.decodeFromWire(0, wire);
+    assertArrayEquals(ok.alpha(), got.alpha());
+    assertEquals(3, got.batchSize());
+    assertEquals(12, got.queueMillis());
+    assertEquals(340, got.inferMillis());
+    assertNull(got.errorCode());
+
+    Buffer err = Buffer.buffer();
+    codec.encodeToWire(err, InferenceReply.failure("queue_full", "the inference queue is full", 2));
+    InferenceReply failed = codec.decodeFromWire(0, err);
+    assertNull(failed.alpha());
+    assertEquals("queue_full", failed.errorCode());
+    assertEquals("the inference queue is full", failed.errorMessage());
+    assertEquals(2, failed.retryAfterSecs());
+  }
+
+  @Test
+  void aFrameOfAnotherVersionIsRefused() {
+    Buffer wire = Buffer.buffer().appendByte((byte) 99).appendInt(-1);
+    assertThrows(IllegalStateException.class, () -> new InferenceCodecs.ReplyCodec().decodeFromWire(0, wire));
+  }
+}
