@@ -28,7 +28,8 @@ public final class Main {
   /** Bound on how long a graceful stop may take before the JVM exits anyway. */
   private static final long SHUTDOWN_WAIT_SECONDS = 120;
   /** Models the project can fetch and import by itself, by name. */
-  private static final Map<String, Importer> IMPORTERS = Map.of("isnet", ModelImporter::ensureIsnet);
+  private static final Map<String, Importer> IMPORTERS = Map.of("isnet", ModelImporter::ensureIsnet,
+      "rvm", ModelImporter::ensureRvm);
 
   private interface Importer {
     Path ensure(Path modelsDir) throws Exception;
