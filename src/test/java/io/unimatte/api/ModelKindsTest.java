@@ -86,7 +86,7 @@ class ModelKindsTest {
             .put("contract", "cvunet").put("input", new JsonObject().put("key", "nope:0")));
     Logger.getLogger("").addHandler(CAPTURE);
     server = TestServer.start(models, "cvunet", null, cfg -> {
-      cfg.getJsonObject("models").put("serve", serve);
+      cfg.getJsonObject("models").put("serve", serve).put("personModel", "bluenchw");
       cfg.getJsonObject("inference").put("maxBatchDelayMs", 150);
       cfg.getJsonObject("cache").put("enabled", false);
     });
@@ -203,6 +203,26 @@ class ModelKindsTest {
     assertEquals(false, health.getJsonObject("models").getJsonObject("cvunet").getBoolean("batched"));
     assertEquals(2, health.getJsonObject("models").getJsonObject("cvunet").getInteger("sessions"));
     assertTrue(health.getJsonObject("models").getJsonObject("cvunet").getString("note").contains("one by one"));
+  }
+
+  @Test
+  void removeBgTypePersonUsesThePersonModelAndModelStillWins() throws Exception {
+    byte[] png = redBlue(40, 30);
+    HttpResponse<byte[]> person = server.postMultipart("/v1.0/removebg?type=person", "image_file", "a.png",
+        "image/png", png);
+    assertEquals(200, person.statusCode(), () -> new String(person.body()));
+    assertEquals("bluenchw", person.headers().firstValue("X-Model").orElse(null));
+    BufferedImage cut = ImageIO.read(new ByteArrayInputStream(person.body()));
+    assertTrue((cut.getRGB(35, 15) >>> 24) > (cut.getRGB(4, 15) >>> 24), "the person model keeps the blue side");
+    HttpResponse<byte[]> other = server.postMultipart("/v1.0/removebg?type=product", "image_file", "a.png",
+        "image/png", png);
+    assertEquals("cvunet", other.headers().firstValue("X-Model").orElse(null), "other types use the default");
+    HttpResponse<byte[]> named = server.postMultipart("/v1.0/removebg?type=person&model=onnxred", "image_file",
+        "a.png", "image/png", png);
+    assertEquals("onnxred", named.headers().firstValue("X-Model").orElse(null), "model= wins over type=");
+    JsonObject listed = new JsonObject(new String(server.get("/api/v1/models").body()));
+    listed.getJsonArray("models").stream().map(o -> (JsonObject) o).filter(o -> "ready".equals(o.getString("status")))
+        .forEach(o -> assertEquals("bluenchw".equals(o.getString("name")), o.getBoolean("person"), o.encode()));
   }
 
   @Test
