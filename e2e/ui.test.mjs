@@ -68,6 +68,7 @@ test('with two models served, the picker redoes the cutout with the chosen model
   const [again] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#model', 'tiny2')]);
   assert.equal(again.status(), 200);
   assert.equal(again.headers()['x-model'], 'tiny2');
+  assert.match(await page.textContent('#status'), /^model tiny2 · CPU$/, 'the header names the picked model');
   await page.waitForSelector('#single-result:not([hidden])');
   await page.screenshot({ path: join(SHOTS, 'model-picker.png'), fullPage: true });
 });

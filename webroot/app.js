@@ -40,15 +40,24 @@ tabs.forEach((t, i) => {
 
 // ---- server status ------------------------------------------------------------------------
 let modelsSeen = null;
+let lastHealth = null;
+// the queue depth /health reports is the default model's: shown only while that model is picked
+function showStatus() {
+  const j = lastHealth;
+  if (!j) { $('status').textContent = 'starting: loading the model…'; return; }
+  const model = chosenModel() || j.model;
+  $('status').textContent = `model ${model} · ${String(j.device).toUpperCase()}`
+    + (model === j.model ? ` · queue ${j.queueDepth}` : '');
+}
+
 async function health() {
   try {
     const r = await fetch('/health'); const j = await r.json();
     const ready = Object.entries(j.models || {}).filter(([, m]) => m.status === 'ready').map(([n]) => n).join(',');
     if (ready !== modelsSeen) { modelsSeen = ready; loadModels(); }
-    $('status').textContent = r.ok
-      ? `model ${j.model} · ${String(j.device).toUpperCase()} · queue ${j.queueDepth}`
-      : 'starting: loading the model…';
-  } catch (e) { $('status').textContent = 'server unreachable'; }
+    lastHealth = r.ok ? j : null;
+    showStatus();
+  } catch (e) { lastHealth = null; $('status').textContent = 'server unreachable'; }
   setTimeout(health, HEALTH_POLL_MS);
 }
 
@@ -348,7 +357,7 @@ $('dl-alpha').addEventListener('click', async () => {
 $('batch-cancel').addEventListener('click', cancelBatch);
 $('history-refresh').addEventListener('click', loadHistory);
 
-$('model').addEventListener('change', () => { if (single.file) processSingle([single.file]); });
+$('model').addEventListener('change', () => { showStatus(); if (single.file) processSingle([single.file]); });
 
 showTab(tabs.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'single');
 health();
