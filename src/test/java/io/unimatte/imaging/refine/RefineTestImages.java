@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Assumptions;
 /** Shared test inputs: matting-dev photos and mattes, and small synthetic scenes. */
 final class RefineTestImages {
 
-    static final Path DATA = Path.of(System.getProperty("unimatte.data", "/work/shared/testdata/matting-dev"));
+    static final Path DATA = Path.of(System.getProperty("unimatte.data", "../shared/testdata/matting-dev"));
 
     private RefineTestImages() {
     }

@@ -29,9 +29,9 @@ import java.util.Map;
  */
 public final class RefineQuality {
 
-    private static final Path DATA = Path.of(System.getProperty("unimatte.data", "/work/shared/testdata/matting-dev"));
+    private static final Path DATA = Path.of(System.getProperty("unimatte.data", "../shared/testdata/matting-dev"));
     private static final Path MATTES = Path.of(System.getProperty("unimatte.mattes", "bench/out/quality-isnet"));
-    private static final String EVAL = System.getProperty("unimatte.eval", "/work/shared/tools/matte_eval.py");
+    private static final String EVAL = System.getProperty("unimatte.eval", "../shared/tools/matte_eval.py");
     private static final String PYTHON = System.getProperty("unimatte.python", "/usr/bin/python3");
     private static final String REFERENCE = System.getProperty("unimatte.reference");
     /** A config is rejected when any image gets more than this much worse than the plain matte. */
