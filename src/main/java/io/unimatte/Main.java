@@ -2,6 +2,7 @@ package io.unimatte;
 
 import io.unimatte.cluster.ClusterSettings;
 import io.unimatte.config.AppConfig;
+import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.modelimport.ModelImporter;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -26,14 +27,16 @@ public final class Main {
   /** Bound on how long a graceful stop may take before the JVM exits anyway. */
   private static final long SHUTDOWN_WAIT_SECONDS = 120;
   /** Models the project can fetch and import by itself, by name. */
-  private static final Map<String, Importer> IMPORTERS = Map.of("isnet", ModelImporter::ensureIsnet,
-      "rvm", ModelImporter::ensureRvm);
-  /** The same models' descriptors alone, for a cluster front (it never loads weights). */
-  private static final Map<String, Importer> DESCRIBERS = Map.of("isnet", ModelImporter::describeIsnet,
-      "rvm", ModelImporter::describeRvm);
+  private static final Map<String, BuiltIn> BUILT_IN = Map.of(
+      "isnet", new BuiltIn(ModelImporter::ensureIsnet, ModelImporter::describeIsnet),
+      "rvm", new BuiltIn(ModelImporter::ensureRvm, ModelImporter::describeRvm));
 
-  private interface Importer {
-    Path ensure(Path modelsDir) throws Exception;
+  private interface ImportStep {
+    Path run(Path modelsDir) throws Exception;
+  }
+
+  /** The full import, and the descriptor alone for a cluster front (it never loads weights). */
+  private record BuiltIn(ImportStep importer, ImportStep describer) {
   }
 
   private Main() {
@@ -41,7 +44,7 @@ public final class Main {
 
   /**
    * With {@code models.autoImport}, fetches and imports each served model the project knows how to
-   * build ({@link #IMPORTERS}) whose folder lacks {@code model.json} or the SavedModel. A front
+   * build ({@link #BUILT_IN}) whose folder lacks {@code model.json} or the SavedModel. A front
    * ({@code descriptorsOnly}) only needs to know the models' inputs: it writes the missing
    * {@code model.json} files and downloads nothing. A failure is one log line; the model is then
    * reported as failed and the others still start.
@@ -53,21 +56,21 @@ public final class Main {
     Path dir = Path.of(models.getString("dir"));
     JsonArray serve = models.getJsonArray("serve", new JsonArray()).copy().add(models.getString("default"));
     for (Object entry : serve.stream().distinct().toList()) {
-      if (!(entry instanceof String name) || !IMPORTERS.containsKey(name)) {
+      if (!(entry instanceof String name) || !BUILT_IN.containsKey(name)) {
         continue;
       }
       Path folder = dir.resolve(name);
-      boolean described = Files.isRegularFile(folder.resolve("model.json"));
-      if (described && (descriptorsOnly || Files.isRegularFile(folder.resolve("saved_model.pb")))) {
+      if (descriptorsOnly ? Files.isRegularFile(folder.resolve(ModelDescriptor.FILE_NAME))
+          : ModelImporter.isImported(folder)) {
         continue;
       }
       try {
         if (descriptorsOnly) {
-          DESCRIBERS.get(name).ensure(dir);
+          BUILT_IN.get(name).describer().run(dir);
           LOG.info("event=model_described model=" + name + " dir=" + folder + " weights=not_needed_on_front");
         } else {
           LOG.info("event=model_import_start model=" + name + " dir=" + folder);
-          IMPORTERS.get(name).ensure(dir);
+          BUILT_IN.get(name).importer().run(dir);
         }
       } catch (Exception e) {
         LOG.severe("event=model_import_failed model=" + name + " error=\"" + e.getMessage() + "\"");

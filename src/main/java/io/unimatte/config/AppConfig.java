@@ -146,29 +146,25 @@ public final class AppConfig {
 
   /** A required integer leaf; fails fast when missing so no default hides in code. */
   public static int requireInt(JsonObject section, String key) {
-    Number n = section.getNumber(key);
-    if (n == null) {
-      throw new IllegalArgumentException("configuration key '" + key + "' is missing");
-    }
-    return n.intValue();
+    return requireNumber(section, key).intValue();
   }
 
   /** A required long leaf. */
   public static long requireLong(JsonObject section, String key) {
-    Number n = section.getNumber(key);
-    if (n == null) {
-      throw new IllegalArgumentException("configuration key '" + key + "' is missing");
-    }
-    return n.longValue();
+    return requireNumber(section, key).longValue();
   }
 
   /** A required number leaf, as a double. */
   public static double requireDouble(JsonObject section, String key) {
+    return requireNumber(section, key).doubleValue();
+  }
+
+  private static Number requireNumber(JsonObject section, String key) {
     Number n = section.getNumber(key);
     if (n == null) {
       throw new IllegalArgumentException("configuration key '" + key + "' is missing");
     }
-    return n.doubleValue();
+    return n;
   }
 
   /** A required boolean leaf. */

@@ -22,7 +22,7 @@ public final class Compositor {
      */
     public static int[] cutout(DecodedImage img, byte[] alpha) {
         int[] src = img.argb();
-        checkSize(img, alpha);
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         int n = src.length;
         int[] out = new int[n];
         if (img.hasAlpha()) {
@@ -44,7 +44,7 @@ public final class Compositor {
      * copy), otherwise a new array with the source alpha multiplied in.
      */
     public static byte[] matte(DecodedImage img, byte[] alpha) {
-        checkSize(img, alpha);
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         if (!img.hasAlpha()) {
             return alpha;
         }
@@ -62,7 +62,7 @@ public final class Compositor {
      */
     public static int[] onBackground(DecodedImage img, byte[] alpha, int rgb) {
         int[] src = img.argb();
-        checkSize(img, alpha);
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         boolean srcAlpha = img.hasAlpha();
         int br = (rgb >> 16) & 0xFF;
         int bg = (rgb >> 8) & 0xFF;
@@ -89,15 +89,6 @@ public final class Compositor {
             }
         }
         return out;
-    }
-
-    private static void checkSize(DecodedImage img, byte[] alpha) {
-        Objects.requireNonNull(img, "img");
-        Objects.requireNonNull(alpha, "alpha");
-        if (alpha.length != img.argb().length) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a "
-                    + img.width() + "x" + img.height() + " image");
-        }
     }
 
     /** round(a * b / 255) for a, b in 0..255. */

@@ -1,5 +1,7 @@
 package io.unimatte.imaging;
 
+import java.util.Objects;
+
 /**
  * A decoded picture, already rotated/flipped upright according to its EXIF orientation.
  *
@@ -24,5 +26,14 @@ public record DecodedImage(int width, int height, int[] argb, String format, boo
     /** Number of pixels ({@code width * height}). */
     public int pixelCount() {
         return argb.length;
+    }
+
+    /** Fails unless {@code alpha} is a matte of this image: one value per pixel. */
+    public void checkMatte(byte[] alpha) {
+        Objects.requireNonNull(alpha, "alpha");
+        if (alpha.length != argb.length) {
+            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a " + width + "x" + height
+                    + " image");
+        }
     }
 }

@@ -3,7 +3,6 @@ package io.unimatte.inference;
 import io.unimatte.jobs.ItemRef;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageCodec;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -33,7 +32,11 @@ public final class InferenceCodecs {
   }
 
   /** {@link InferenceRequest} on the wire. */
-  public static final class RequestCodec implements MessageCodec<InferenceRequest, InferenceRequest> {
+  public static final class RequestCodec extends ReferenceCodec<InferenceRequest> {
+    public RequestCodec() {
+      super("unimatte.inference.request");
+    }
+
     @Override
     public void encodeToWire(Buffer b, InferenceRequest r) {
       b.appendByte(VERSION);
@@ -56,25 +59,14 @@ public final class InferenceCodecs {
       int height = in.integer();
       return new InferenceRequest(id, new ItemRef(jobId, index), model, new ModelInput(in.floats(), width, height));
     }
-
-    @Override
-    public InferenceRequest transform(InferenceRequest r) {
-      return r;
-    }
-
-    @Override
-    public String name() {
-      return "unimatte.inference.request";
-    }
-
-    @Override
-    public byte systemCodecID() {
-      return -1;
-    }
   }
 
   /** {@link InferenceReply} on the wire. */
-  public static final class ReplyCodec implements MessageCodec<InferenceReply, InferenceReply> {
+  public static final class ReplyCodec extends ReferenceCodec<InferenceReply> {
+    public ReplyCodec() {
+      super("unimatte.inference.reply");
+    }
+
     @Override
     public void encodeToWire(Buffer b, InferenceReply r) {
       b.appendByte(VERSION);
@@ -97,21 +89,6 @@ public final class InferenceCodecs {
       long queueMillis = in.longValue();
       long inferMillis = in.longValue();
       return new InferenceReply(in.floats(), code, message, retryAfter, batchSize, queueMillis, inferMillis);
-    }
-
-    @Override
-    public InferenceReply transform(InferenceReply r) {
-      return r;
-    }
-
-    @Override
-    public String name() {
-      return "unimatte.inference.reply";
-    }
-
-    @Override
-    public byte systemCodecID() {
-      return -1;
     }
   }
 

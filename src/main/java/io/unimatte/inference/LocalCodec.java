@@ -1,41 +1,24 @@
 package io.unimatte.inference;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.MessageCodec;
 
 /**
  * Passes an object through the local event bus by reference: image tensors are tens of megabytes
  * and must not be copied between verticles of one JVM. It refuses to go on the wire.
  */
-public final class LocalCodec<T> implements MessageCodec<T, T> {
-  private final String name;
+public final class LocalCodec<T> extends ReferenceCodec<T> {
 
   public LocalCodec(Class<T> type) {
-    this.name = "local:" + type.getName();
+    super("local:" + type.getName());
   }
 
   @Override
   public void encodeToWire(Buffer buffer, T t) {
-    throw new UnsupportedOperationException(name + " is local-only");
+    throw new UnsupportedOperationException(name() + " is local-only");
   }
 
   @Override
   public T decodeFromWire(int pos, Buffer buffer) {
-    throw new UnsupportedOperationException(name + " is local-only");
-  }
-
-  @Override
-  public T transform(T t) {
-    return t;
-  }
-
-  @Override
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public byte systemCodecID() {
-    return -1;
+    throw new UnsupportedOperationException(name() + " is local-only");
   }
 }

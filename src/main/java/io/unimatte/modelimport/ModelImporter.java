@@ -1,5 +1,7 @@
 package io.unimatte.modelimport;
 
+import io.unimatte.inference.ModelDescriptor;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -76,10 +78,19 @@ public final class ModelImporter {
   private ModelImporter() {
   }
 
+  /**
+   * True when {@code folder} holds a finished import, descriptor and SavedModel (a cluster front's
+   * folder has the descriptor alone).
+   */
+  public static boolean isImported(Path folder) {
+    return Files.isRegularFile(folder.resolve(ModelDescriptor.FILE_NAME))
+        && Files.isRegularFile(folder.resolve("saved_model.pb"));
+  }
+
   /** Imports ISNet into {@code modelsDir/isnet/} unless it is already there; returns that folder. */
   public static Path ensureIsnet(Path modelsDir) throws IOException {
     Path target = modelsDir.resolve("isnet");
-    if (Files.isRegularFile(target.resolve("model.json")) && Files.isRegularFile(target.resolve("saved_model.pb"))) {
+    if (isImported(target)) {
       return target;
     }
     long t0 = System.nanoTime();
@@ -185,11 +196,10 @@ public final class ModelImporter {
 
   /** True when {@code dir} holds an RVM import with this size and ratio (another one is replaced). */
   private static boolean isRvmImport(Path dir, int size, float ratio) throws IOException {
-    Path descriptor = dir.resolve("model.json");
-    if (!Files.isRegularFile(descriptor) || !Files.isRegularFile(dir.resolve("saved_model.pb"))) {
+    if (!isImported(dir)) {
       return false;
     }
-    JsonNode j = JSON.readTree(descriptor.toFile());
+    JsonNode j = JSON.readTree(dir.resolve(ModelDescriptor.FILE_NAME).toFile());
     return j.path("input").path("size").asInt() == size
         && (float) j.path("source").path("downsampleRatio").asDouble() == ratio;
   }
@@ -308,7 +318,7 @@ public final class ModelImporter {
     lic.put("package", packageLicence);
     j.put("importedBy", "unimatte modelimport");
     j.put("importedAt", Instant.now().toString());
-    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("model.json").toFile(), j);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(ModelDescriptor.FILE_NAME).toFile(), j);
   }
 
   private static void fill(ArrayNode a, int v) {

@@ -3,6 +3,7 @@ package io.unimatte.api;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TestSessions;
 import io.unimatte.testing.TinyModel;
+import io.unimatte.testing.WsClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -23,11 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -42,42 +38,6 @@ class JobsApiTest {
   Path models;
   @TempDir
   Path outputs;
-
-  /** A WebSocket client collecting JSON messages. */
-  static final class WsClient implements WebSocket.Listener {
-    final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
-    WebSocket ws;
-
-    static WsClient connect(TestServer server) throws Exception {
-      WsClient c = new WsClient();
-      c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + server.port() + "/api/v1/ws"), c).get(10, TimeUnit.SECONDS);
-      assertEquals("hello", c.next().getString("type"));
-      return c;
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        messages.add(new JsonObject(partial.toString()));
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    JsonObject next() throws InterruptedException {
-      JsonObject m = messages.poll(30, TimeUnit.SECONDS);
-      assertNotNull(m, "no WebSocket message within 30 s");
-      return m;
-    }
-
-    void send(JsonObject msg) {
-      ws.sendText(msg.encode(), true).join();
-    }
-  }
 
   private static HttpResponse<byte[]> postJob(TestServer server, List<byte[]> images, String query) throws Exception {
     String boundary = "b" + UUID.randomUUID();

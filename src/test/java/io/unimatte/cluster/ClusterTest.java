@@ -1,6 +1,7 @@
 package io.unimatte.cluster;
 
 import io.unimatte.testing.TinyModel;
+import io.unimatte.testing.WsClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -17,7 +18,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,12 +26,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -145,7 +142,7 @@ class ClusterTest {
     HttpResponse<byte[]> created = postJob(images);
     assertEquals(202, created.statusCode(), new String(created.body()));
     String jobId = new JsonObject(new String(created.body())).getString("id");
-    Ws ws = Ws.connect(httpPort);
+    WsClient ws = WsClient.connect(httpPort, 10);
     ws.send(new JsonObject().put("type", "subscribe").put("jobId", jobId).put("ref", "r1"));
 
     long deadline = System.currentTimeMillis() + 30_000;
@@ -314,42 +311,6 @@ class ClusterTest {
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
-    }
-  }
-
-  /** A WebSocket client collecting JSON messages. */
-  private static final class Ws implements WebSocket.Listener {
-    private final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
-    private final StringBuilder partial = new StringBuilder();
-    private WebSocket ws;
-
-    static Ws connect(int port) throws Exception {
-      Ws c = new Ws();
-      c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws"), c).get(10, TimeUnit.SECONDS);
-      assertEquals("hello", c.next(10).getString("type"));
-      return c;
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-      partial.append(data);
-      if (last) {
-        messages.add(new JsonObject(partial.toString()));
-        partial.setLength(0);
-      }
-      webSocket.request(1);
-      return null;
-    }
-
-    JsonObject next(int seconds) throws InterruptedException {
-      JsonObject m = messages.poll(seconds, TimeUnit.SECONDS);
-      assertNotNull(m, "no WebSocket message within " + seconds + " s");
-      return m;
-    }
-
-    void send(JsonObject msg) {
-      ws.sendText(msg.encode(), true).join();
     }
   }
 }

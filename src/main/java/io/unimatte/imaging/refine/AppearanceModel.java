@@ -42,12 +42,7 @@ public final class AppearanceModel {
      * The re-decided matte (a new array); {@code strength} in [0, 1] scales the move (0 returns a copy).
      */
     public static byte[] apply(DecodedImage img, byte[] alpha, double strength) {
-        Objects.requireNonNull(img, "img");
-        Objects.requireNonNull(alpha, "alpha");
-        if (alpha.length != img.pixelCount()) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a " + img.width() + "x"
-                    + img.height() + " image");
-        }
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         if (!(strength >= 0 && strength <= 1)) {
             throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
         }

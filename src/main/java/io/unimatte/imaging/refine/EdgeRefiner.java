@@ -31,14 +31,10 @@ public final class EdgeRefiner {
 
     /** The refined matte (a new array), same size as {@code alpha}. */
     public static byte[] refine(DecodedImage img, byte[] alpha, RefineOptions opts) {
-        Objects.requireNonNull(img, "img");
-        Objects.requireNonNull(alpha, "alpha");
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         Objects.requireNonNull(opts, "opts");
         int w = img.width();
         int h = img.height();
-        if (alpha.length != img.pixelCount()) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a " + w + "x" + h + " image");
-        }
         byte[] out = alpha.clone();
         byte[] band = band(alpha, w, h, opts.bandRadius());
         if (band == null) {

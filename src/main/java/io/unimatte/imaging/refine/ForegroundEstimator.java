@@ -76,12 +76,7 @@ public final class ForegroundEstimator {
      * is ignored (multiply it into the matte first, e.g. with {@code Compositor.matte}).
      */
     public int[] estimate(DecodedImage img, byte[] alpha) {
-        Objects.requireNonNull(img, "img");
-        Objects.requireNonNull(alpha, "alpha");
-        if (alpha.length != img.pixelCount()) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a "
-                    + img.width() + "x" + img.height() + " image");
-        }
+        Objects.requireNonNull(img, "img").checkMatte(alpha);
         int w = img.width();
         int h = img.height();
         int levels = Math.max(1, (int) Math.ceil(Math.log(Math.max(w, h)) / Math.log(2)));

@@ -87,24 +87,13 @@ class ForegroundEstimatorTest {
             byte[] alpha = RefineTestImages.groundTruth(name);
             int[] est = new ForegroundEstimator().estimate(img, alpha);
             int[] ref = new ForegroundEstimator(HIGH_QUALITY).estimate(img, alpha);
+            int count = RefineTestImages.softPixels(alpha);
             for (int bg : new int[] {0, 255}) {
-                double errRaw = 0;
-                double errEst = 0;
-                int count = 0;
-                for (int i = 0; i < alpha.length; i++) {
-                    int a = alpha[i] & 0xFF;
-                    if (a == 0 || a == 255) {
-                        continue;
-                    }
-                    count++;
-                    for (int shift = 0; shift <= 16; shift += 8) {
-                        double want = over(a, (ref[i] >> shift) & 0xFF, bg);
-                        errRaw += Math.abs(over(a, (img.argb()[i] >> shift) & 0xFF, bg) - want);
-                        errEst += Math.abs(over(a, (est[i] >> shift) & 0xFF, bg) - want);
-                    }
-                }
-                errRaw /= 3.0 * count;
-                errEst /= 3.0 * count;
+                int grey = 0xFF000000 | bg * 0x010101;
+                double errRaw = RefineTestImages.edgeError(alpha, ref, grey,
+                        (i, sh) -> over(alpha[i] & 0xFF, (img.argb()[i] >> sh) & 0xFF, bg));
+                double errEst = RefineTestImages.edgeError(alpha, ref, grey,
+                        (i, sh) -> over(alpha[i] & 0xFF, (est[i] >> sh) & 0xFF, bg));
                 System.out.printf("%s over %s: %d edge px, mean colour error (0..255): photo RGB %.2f, estimate %.2f%n",
                         name, bg == 0 ? "black" : "white", count, errRaw, errEst);
                 assertTrue(errEst < 0.5 * errRaw, name + ": estimate " + errEst + " vs photo " + errRaw);

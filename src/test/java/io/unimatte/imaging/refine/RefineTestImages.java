@@ -33,6 +33,39 @@ final class RefineTestImages {
         return a;
     }
 
+    /** One channel of a candidate's pixel {@code i} over the background, 0..255; the channel is its bit shift. */
+    interface Channel {
+        double value(int i, int shift);
+    }
+
+    /**
+     * The halo a viewer sees: mean |candidate − {@code ref} composited over {@code bg}| over the soft pixels
+     * (0 &lt; α &lt; 255) and the three channels, 0..255. {@code bg} is opaque ARGB.
+     */
+    static double edgeError(byte[] alpha, int[] ref, int bg, Channel candidate) {
+        double err = 0;
+        for (int i = 0; i < alpha.length; i++) {
+            int a = alpha[i] & 0xFF;
+            if (a == 0 || a == 255) {
+                continue;
+            }
+            for (int shift = 0; shift <= 16; shift += 8) {
+                double want = (a * ((ref[i] >> shift) & 0xFF) + (255 - a) * ((bg >> shift) & 0xFF)) / 255.0;
+                err += Math.abs(candidate.value(i, shift) - want);
+            }
+        }
+        return err / (3.0 * softPixels(alpha));
+    }
+
+    /** How many pixels of the matte are neither 0 nor 255. */
+    static int softPixels(byte[] alpha) {
+        int n = 0;
+        for (byte b : alpha) {
+            n += b != 0 && b != (byte) 255 ? 1 : 0;
+        }
+        return n;
+    }
+
     static DecodedImage image(int w, int h, int[] argb) {
         return new DecodedImage(w, h, argb, "png", false, 1);
     }

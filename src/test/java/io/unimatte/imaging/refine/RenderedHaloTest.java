@@ -30,8 +30,10 @@ class RenderedHaloTest {
             byte[] alpha = RefineTestImages.groundTruth(name);
             int[] ref = new ForegroundEstimator(ForegroundEstimatorTest.HIGH_QUALITY).estimate(img, alpha);
             for (int bg : new int[] {WHITE, BLACK}) {
-                double without = edgeError(render(img, alpha, bg, false, quality), alpha, ref, bg);
-                double with = edgeError(render(img, alpha, bg, true, quality), alpha, ref, bg);
+                int[] plain = render(img, alpha, bg, false, quality);
+                int[] estimated = render(img, alpha, bg, true, quality);
+                double without = RefineTestImages.edgeError(alpha, ref, bg, (i, sh) -> (plain[i] >> sh) & 0xFF);
+                double with = RefineTestImages.edgeError(alpha, ref, bg, (i, sh) -> (estimated[i] >> sh) & 0xFF);
                 System.out.printf("%s over %s: mean edge colour error (0..255) without %.2f, with %.2f%n",
                         name, bg == WHITE ? "white" : "black", without, with);
                 assertTrue(with < 0.5 * without, name + ": with " + with + " vs without " + without);
@@ -47,23 +49,5 @@ class RenderedHaloTest {
         DecodedImage out = new ImageDecoder().decode(r.bytes());
         assertEquals(img.pixelCount(), out.pixelCount());
         return out.argb();
-    }
-
-    /** Mean |rendered − reference composite| over the soft pixels and the three channels. */
-    private static double edgeError(int[] rendered, byte[] alpha, int[] ref, int bg) {
-        double err = 0;
-        int count = 0;
-        for (int i = 0; i < alpha.length; i++) {
-            int a = alpha[i] & 0xFF;
-            if (a == 0 || a == 255) {
-                continue;
-            }
-            count++;
-            for (int shift = 0; shift <= 16; shift += 8) {
-                double want = (a * ((ref[i] >> shift) & 0xFF) + (255 - a) * ((bg >> shift) & 0xFF)) / 255.0;
-                err += Math.abs(((rendered[i] >> shift) & 0xFF) - want);
-            }
-        }
-        return err / (3.0 * count);
     }
 }

@@ -1,0 +1,70 @@
+package io.unimatte.testing;
+
+import io.vertx.core.json.JsonObject;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/** A client of the WebSocket API ({@code /api/v1/ws}) that collects the JSON messages it receives. */
+public final class WsClient implements WebSocket.Listener {
+  /** How long {@link #next()} waits for a message. */
+  public static final int DEFAULT_WAIT_SECONDS = 30;
+
+  private final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
+  private final StringBuilder partial = new StringBuilder();
+  /** The socket, for raw frames and closing. */
+  public WebSocket ws;
+
+  private WsClient() {
+  }
+
+  /** Connects to a test server and reads its {@code hello}. */
+  public static WsClient connect(TestServer server) throws Exception {
+    return connect(server.port(), DEFAULT_WAIT_SECONDS);
+  }
+
+  /** Connects to port {@code port} on loopback and reads the {@code hello}, waiting at most {@code helloSeconds}. */
+  public static WsClient connect(int port, int helloSeconds) throws Exception {
+    WsClient c = new WsClient();
+    c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
+        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws"), c).get(10, TimeUnit.SECONDS);
+    assertEquals("hello", c.next(helloSeconds).getString("type"));
+    return c;
+  }
+
+  @Override
+  public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+    partial.append(data);
+    if (last) {
+      messages.add(new JsonObject(partial.toString()));
+      partial.setLength(0);
+    }
+    webSocket.request(1);
+    return null;
+  }
+
+  /** The next message, failing the test when none comes within {@link #DEFAULT_WAIT_SECONDS}. */
+  public JsonObject next() throws InterruptedException {
+    return next(DEFAULT_WAIT_SECONDS);
+  }
+
+  /** The next message, failing the test when none comes within {@code seconds}. */
+  public JsonObject next(int seconds) throws InterruptedException {
+    JsonObject m = messages.poll(seconds, TimeUnit.SECONDS);
+    assertNotNull(m, "no WebSocket message within " + seconds + " s");
+    return m;
+  }
+
+  /** Sends one JSON message. */
+  public void send(JsonObject msg) {
+    ws.sendText(msg.encode(), true).join();
+  }
+}
