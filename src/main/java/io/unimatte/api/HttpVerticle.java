@@ -118,11 +118,14 @@ public final class HttpVerticle extends VerticleBase {
    * a model is ready there when at least one worker announces it ready.
    */
   private java.util.Map<String, JsonObject> statuses() {
-    if (!vertx.isClustered()) {
-      return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
-    }
+    return vertx.isClustered() ? statuses(workerStatuses())
+        : vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
+  }
+
+  /** Per model on a cluster front, from the workers' announcements. */
+  private static java.util.Map<String, JsonObject> statuses(List<JsonObject> announced) {
     java.util.Map<String, JsonObject> byModel = new java.util.HashMap<>();
-    for (JsonObject w : workerStatuses()) {
+    for (JsonObject w : announced) {
       if ("ready".equals(w.getString("status"))) {
         byModel.computeIfAbsent(w.getString("model"), m -> new JsonObject().put("status", "ready").put("model", m)
             .put("workers", 0));
@@ -150,8 +153,9 @@ public final class HttpVerticle extends VerticleBase {
       return;
     }
     String def = models.defaultModel();
-    JsonObject summary = ModelsApi.states(models, statuses());
-    JsonObject ready = statuses().get(def);
+    java.util.Map<String, JsonObject> statuses = statuses();
+    JsonObject summary = ModelsApi.states(models, statuses);
+    JsonObject ready = statuses.get(def);
     if (ready == null || !"ready".equals(ready.getString("status"))) {
       String state = ready != null && "failed".equals(ready.getString("status")) ? "failed" : "starting";
       ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
@@ -178,13 +182,14 @@ public final class HttpVerticle extends VerticleBase {
     announced.forEach(workers::add);
     long nodes = announced.stream().map(w -> w.getString("node")).distinct().count();
     String def = models.defaultModel();
-    boolean ready = statuses().containsKey(def);
+    java.util.Map<String, JsonObject> statuses = statuses(announced);
+    boolean ready = statuses.containsKey(def);
     HttpServerResponse res = ctx.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json");
     if (!ready) {
       res.putHeader("Retry-After", "5");
     }
     res.end(new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front").put("model", def)
-        .put("models", ModelsApi.states(models, statuses())).put("workerCount", nodes).put("workers", workers)
+        .put("models", ModelsApi.states(models, statuses)).put("workerCount", nodes).put("workers", workers)
         .encode());
   }
 
