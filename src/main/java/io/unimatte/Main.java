@@ -2,7 +2,7 @@ package io.unimatte;
 
 import io.unimatte.cluster.ClusterSettings;
 import io.unimatte.config.AppConfig;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.modelimport.ModelImporter;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;

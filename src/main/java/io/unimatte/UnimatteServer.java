@@ -11,7 +11,7 @@ import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelCatalog;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.vertx.core.DeploymentOptions;

@@ -1,7 +1,7 @@
 package io.unimatte;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.testing.RealModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,7 +1,7 @@
 package io.unimatte.api;
 
 import io.unimatte.inference.ModelCatalog;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.service.MatteException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

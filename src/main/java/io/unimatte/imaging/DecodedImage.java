@@ -16,24 +16,24 @@ import java.util.Objects;
  */
 public record DecodedImage(int width, int height, int[] argb, String format, boolean hasAlpha, int orientation) {
 
-    public DecodedImage {
-        if (width <= 0 || height <= 0 || argb == null || argb.length != (long) width * height) {
-            throw new IllegalArgumentException("inconsistent image: " + width + "x" + height
-                    + ", pixels " + (argb == null ? "null" : argb.length));
-        }
+  public DecodedImage {
+    if (width <= 0 || height <= 0 || argb == null || argb.length != (long) width * height) {
+      throw new IllegalArgumentException("inconsistent image: " + width + "x" + height
+          + ", pixels " + (argb == null ? "null" : argb.length));
     }
+  }
 
-    /** Number of pixels ({@code width * height}). */
-    public int pixelCount() {
-        return argb.length;
-    }
+  /** Number of pixels ({@code width * height}). */
+  public int pixelCount() {
+    return argb.length;
+  }
 
-    /** Fails unless {@code alpha} is a matte of this image: one value per pixel. */
-    public void checkMatte(byte[] alpha) {
-        Objects.requireNonNull(alpha, "alpha");
-        if (alpha.length != argb.length) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values for a " + width + "x" + height
-                    + " image");
-        }
+  /** Fails unless {@code alpha} is a matte of this image: one value per pixel. */
+  public void checkMatte(byte[] alpha) {
+    Objects.requireNonNull(alpha, "alpha");
+    if (alpha.length != argb.length) {
+      throw new IllegalArgumentException("alpha has " + alpha.length + " values for a " + width + "x" + height
+          + " image");
     }
+  }
 }

@@ -7,34 +7,34 @@ package io.unimatte.imaging;
  */
 public final class ImageDecodeException extends Exception {
 
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    /** No bytes at all. */
-    public static final String EMPTY_INPUT = "empty_input";
-    /** Magic bytes match none of the supported formats. */
-    public static final String UNSUPPORTED_FORMAT = "unsupported_format";
-    /** Recognised format, but the data is broken or cut short. */
-    public static final String CORRUPT_IMAGE = "corrupt_image";
-    /** Too many bytes, or width × height above the configured pixel limit. */
-    public static final String IMAGE_TOO_LARGE = "image_too_large";
-    /** Width or height is zero (or negative). */
-    public static final String INVALID_DIMENSIONS = "invalid_dimensions";
-    /** A multi-frame file (GIF, TIFF, WebP) with more frames than allowed. */
-    public static final String TOO_MANY_FRAMES = "too_many_frames";
+  /** No bytes at all. */
+  public static final String EMPTY_INPUT = "empty_input";
+  /** Magic bytes match none of the supported formats. */
+  public static final String UNSUPPORTED_FORMAT = "unsupported_format";
+  /** Recognised format, but the data is broken or cut short. */
+  public static final String CORRUPT_IMAGE = "corrupt_image";
+  /** Too many bytes, or width × height above the configured pixel limit. */
+  public static final String IMAGE_TOO_LARGE = "image_too_large";
+  /** Width or height is zero (or negative). */
+  public static final String INVALID_DIMENSIONS = "invalid_dimensions";
+  /** A multi-frame file (GIF, TIFF, WebP) with more frames than allowed. */
+  public static final String TOO_MANY_FRAMES = "too_many_frames";
 
-    private final String code;
+  private final String code;
 
-    public ImageDecodeException(String code, String message) {
-        this(code, message, null);
-    }
+  public ImageDecodeException(String code, String message) {
+    this(code, message, null);
+  }
 
-    public ImageDecodeException(String code, String message, Throwable cause) {
-        super(message, cause, false, false);
-        this.code = code;
-    }
+  public ImageDecodeException(String code, String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.code = code;
+  }
 
-    /** The stable reason code, e.g. {@code "corrupt_image"}. */
-    public String code() {
-        return code;
-    }
+  /** The stable reason code, e.g. {@code "corrupt_image"}. */
+  public String code() {
+    return code;
+  }
 }

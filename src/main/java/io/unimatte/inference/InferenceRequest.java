@@ -1,6 +1,6 @@
 package io.unimatte.inference;
 
-import io.unimatte.jobs.ItemRef;
+import io.unimatte.batching.ItemRef;
 
 /**
  * One preprocessed image on its way to the session: by reference on the local event bus, as

@@ -1,11 +1,12 @@
 package io.unimatte.inference;
 
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.config.AppConfig;
-import io.unimatte.jobs.BatchingEngine;
-import io.unimatte.jobs.EngineException;
-import io.unimatte.jobs.EngineStats;
-import io.unimatte.jobs.ProgressEvent;
-import io.unimatte.jobs.QueueFullException;
+import io.unimatte.batching.BatchingEngine;
+import io.unimatte.batching.EngineException;
+import io.unimatte.batching.EngineStats;
+import io.unimatte.batching.ProgressEvent;
+import io.unimatte.batching.QueueFullException;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;

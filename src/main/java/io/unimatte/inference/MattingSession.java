@@ -1,5 +1,6 @@
 package io.unimatte.inference;
 
+import io.unimatte.modelimport.ModelDescriptor;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package io.unimatte.inference;
 
+import io.unimatte.modelimport.ModelDescriptor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.unimatte.config.AppConfig;

@@ -1,12 +1,6 @@
 /**
- * Dynamic batching and queueing core, independent of the web layer.
- *
- * <p>Many clients {@linkplain io.unimatte.jobs.BatchingEngine#submit submit} single items; one dedicated
- * engine thread groups them into batches and hands each batch to a {@link io.unimatte.jobs.BatchProcessor}
- * (for Unimatte: the thread that owns the inference session). Failures reach callers as futures failed with
- * an {@link io.unimatte.jobs.EngineException}, whose {@code code()} is stable enough to map onto HTTP
- * responses.
- *
- * <p>Implementation classes live in {@code io.unimatte.jobs.impl} and are not API.
+ * Batch jobs: many images under one id, owned by the client that created them, kept on disk with their
+ * results ({@link io.unimatte.jobs.JobStore}) and run through the matting service by
+ * {@link io.unimatte.jobs.JobsVerticle}. The batching engine underneath is {@code io.unimatte.batching}.
  */
 package io.unimatte.jobs;

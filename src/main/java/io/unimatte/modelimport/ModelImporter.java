@@ -1,6 +1,5 @@
 package io.unimatte.modelimport;
 
-import io.unimatte.inference.ModelDescriptor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

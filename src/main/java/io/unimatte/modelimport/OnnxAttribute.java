@@ -16,23 +16,23 @@ import java.util.List;
  * @param ints INTS values
  */
 public record OnnxAttribute(String name, int type, float f, long i, String s, OnnxTensor t,
-                            List<Float> floats, List<Long> ints) {
+              List<Float> floats, List<Long> ints) {
 
-    public static final int TYPE_FLOAT = 1;
-    public static final int TYPE_INT = 2;
-    public static final int TYPE_STRING = 3;
-    public static final int TYPE_TENSOR = 4;
-    public static final int TYPE_GRAPH = 5;
-    public static final int TYPE_FLOATS = 6;
-    public static final int TYPE_INTS = 7;
+  public static final int TYPE_FLOAT = 1;
+  public static final int TYPE_INT = 2;
+  public static final int TYPE_STRING = 3;
+  public static final int TYPE_TENSOR = 4;
+  public static final int TYPE_GRAPH = 5;
+  public static final int TYPE_FLOATS = 6;
+  public static final int TYPE_INTS = 7;
 
-    public OnnxAttribute {
-        floats = List.copyOf(floats);
-        ints = List.copyOf(ints);
-    }
+  public OnnxAttribute {
+    floats = List.copyOf(floats);
+    ints = List.copyOf(ints);
+  }
 
-    /** The INTS value as an array. */
-    public long[] intArray() {
-        return ints.stream().mapToLong(Long::longValue).toArray();
-    }
+  /** The INTS value as an array. */
+  public long[] intArray() {
+    return ints.stream().mapToLong(Long::longValue).toArray();
+  }
 }

@@ -14,18 +14,18 @@ import java.util.Map;
  * @param outputs declared graph outputs
  */
 public record OnnxGraph(String name, List<OnnxNode> nodes, Map<String, OnnxTensor> initializers,
-                        List<OnnxValueInfo> inputs, List<OnnxValueInfo> outputs) {
+            List<OnnxValueInfo> inputs, List<OnnxValueInfo> outputs) {
 
-    public OnnxGraph {
-        nodes = List.copyOf(nodes);
-        initializers = java.util.Collections.unmodifiableMap(
-                new java.util.LinkedHashMap<>(initializers));
-        inputs = List.copyOf(inputs);
-        outputs = List.copyOf(outputs);
-    }
+  public OnnxGraph {
+    nodes = List.copyOf(nodes);
+    initializers = java.util.Collections.unmodifiableMap(
+        new java.util.LinkedHashMap<>(initializers));
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+  }
 
-    /** Graph inputs that are real feeds, i.e. not also initializers. */
-    public List<OnnxValueInfo> feedInputs() {
-        return inputs.stream().filter(v -> !initializers.containsKey(v.name())).toList();
-    }
+  /** Graph inputs that are real feeds, i.e. not also initializers. */
+  public List<OnnxValueInfo> feedInputs() {
+    return inputs.stream().filter(v -> !initializers.containsKey(v.name())).toList();
+  }
 }

@@ -11,18 +11,18 @@ import java.util.Map;
  * @param graph the main graph
  */
 public record OnnxModel(long irVersion, String producerName, Map<String, Long> opsetImports,
-                        OnnxGraph graph) {
+            OnnxGraph graph) {
 
-    public OnnxModel {
-        opsetImports = Map.copyOf(opsetImports);
-    }
+  public OnnxModel {
+    opsetImports = Map.copyOf(opsetImports);
+  }
 
-    /** Opset version of the default ONNX domain, 0 when not declared. */
-    public long defaultOpset() {
-        Long v = opsetImports.get("");
-        if (v == null) {
-            v = opsetImports.get("ai.onnx");
-        }
-        return v == null ? 0 : v;
+  /** Opset version of the default ONNX domain, 0 when not declared. */
+  public long defaultOpset() {
+    Long v = opsetImports.get("");
+    if (v == null) {
+      v = opsetImports.get("ai.onnx");
     }
+    return v == null ? 0 : v;
+  }
 }

@@ -16,43 +16,43 @@ import java.util.Map;
 public record OnnxNode(String name, String opType, String domain, List<String> inputs,
                        List<String> outputs, Map<String, OnnxAttribute> attributes) {
 
-    public OnnxNode {
-        inputs = List.copyOf(inputs);
-        outputs = List.copyOf(outputs);
-        attributes = Map.copyOf(attributes);
-    }
+  public OnnxNode {
+    inputs = List.copyOf(inputs);
+    outputs = List.copyOf(outputs);
+    attributes = Map.copyOf(attributes);
+  }
 
-    /** Input {@code index}, or empty when absent or omitted. */
-    public String input(int index) {
-        return index < inputs.size() ? inputs.get(index) : "";
-    }
+  /** Input {@code index}, or empty when absent or omitted. */
+  public String input(int index) {
+    return index < inputs.size() ? inputs.get(index) : "";
+  }
 
-    /** Integer attribute or {@code fallback}. */
-    public long intAttr(String attr, long fallback) {
-        OnnxAttribute a = attributes.get(attr);
-        return a == null ? fallback : a.i();
-    }
+  /** Integer attribute or {@code fallback}. */
+  public long intAttr(String attr, long fallback) {
+    OnnxAttribute a = attributes.get(attr);
+    return a == null ? fallback : a.i();
+  }
 
-    /** Float attribute or {@code fallback}. */
-    public float floatAttr(String attr, float fallback) {
-        OnnxAttribute a = attributes.get(attr);
-        return a == null ? fallback : a.f();
-    }
+  /** Float attribute or {@code fallback}. */
+  public float floatAttr(String attr, float fallback) {
+    OnnxAttribute a = attributes.get(attr);
+    return a == null ? fallback : a.f();
+  }
 
-    /** String attribute or {@code fallback}. */
-    public String stringAttr(String attr, String fallback) {
-        OnnxAttribute a = attributes.get(attr);
-        return a == null ? fallback : a.s();
-    }
+  /** String attribute or {@code fallback}. */
+  public String stringAttr(String attr, String fallback) {
+    OnnxAttribute a = attributes.get(attr);
+    return a == null ? fallback : a.s();
+  }
 
-    /** Integer-list attribute or {@code null}. */
-    public long[] intsAttr(String attr) {
-        OnnxAttribute a = attributes.get(attr);
-        return a == null ? null : a.intArray();
-    }
+  /** Integer-list attribute or {@code null}. */
+  public long[] intsAttr(String attr) {
+    OnnxAttribute a = attributes.get(attr);
+    return a == null ? null : a.intArray();
+  }
 
-    /** A short description for error messages. */
-    public String describe() {
-        return opType + " node '" + (name.isEmpty() ? "<unnamed>" : name) + "'";
-    }
+  /** A short description for error messages. */
+  public String describe() {
+    return opType + " node '" + (name.isEmpty() ? "<unnamed>" : name) + "'";
+  }
 }

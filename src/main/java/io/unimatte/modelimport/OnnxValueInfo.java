@@ -12,10 +12,10 @@ import java.util.List;
  */
 public record OnnxValueInfo(String name, int elemType, List<Long> dims) {
 
-    /** Marks a dimension without a fixed size. */
-    public static final long UNKNOWN_DIM = -1;
+  /** Marks a dimension without a fixed size. */
+  public static final long UNKNOWN_DIM = -1;
 
-    public OnnxValueInfo {
-        dims = List.copyOf(dims);
-    }
+  public OnnxValueInfo {
+    dims = List.copyOf(dims);
+  }
 }

@@ -1,6 +1,6 @@
 package io.unimatte.inference;
 
-import io.unimatte.jobs.ItemRef;
+import io.unimatte.batching.ItemRef;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 

@@ -7,7 +7,7 @@ import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.MattingSession;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.testing.RealModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

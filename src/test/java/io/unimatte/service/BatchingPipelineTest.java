@@ -4,7 +4,7 @@ import io.unimatte.UnimatteServer;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.MattingSession;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TestSessions;
 import io.unimatte.testing.TinyModel;

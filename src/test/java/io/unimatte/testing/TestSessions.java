@@ -22,7 +22,7 @@ public final class TestSessions {
     UnimatteServer.SessionFactory tf = UnimatteServer.tensorFlowSessions(cfg);
     return () -> {
       try {
-        return tf.open(io.unimatte.inference.ModelDescriptor.read(dir));
+        return tf.open(io.unimatte.modelimport.ModelDescriptor.read(dir));
       } catch (Exception e) {
         throw new IllegalStateException(e.getMessage(), e);
       }

@@ -1,7 +1,7 @@
 package io.unimatte.testing;
 
 import io.unimatte.inference.MattingSession;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 
 import java.util.List;
 

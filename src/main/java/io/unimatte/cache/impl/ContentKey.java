@@ -40,7 +40,7 @@ public final class ContentKey {
 
   private static MessageDigest newDigest() {
     try {
-      // A fresh instance per call: MessageDigest is not thread-safe and this runs on every event loop.
+      // A fresh instance per call: MessageDigest is not thread-safe and several worker threads hash at once.
       return MessageDigest.getInstance(DIGEST);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(DIGEST + " is not available in this JDK", e);

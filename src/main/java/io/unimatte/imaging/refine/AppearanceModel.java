@@ -19,90 +19,90 @@ import java.util.Objects;
  */
 public final class AppearanceModel {
 
-    /** Model alpha at or above this (of 255) counts as confident foreground (0.95). */
-    static final int CONFIDENT_FG = 242;
-    /** Model alpha at or below this counts as confident background (0.05). */
-    static final int CONFIDENT_BG = 13;
-    /** Only pixels strictly between these are changed (0.02 and 0.98): near-hard pixels are left alone. */
-    static final int UNCERTAIN_LOW = 5;
-    static final int UNCERTAIN_HIGH = 250;
-    /** Bits per colour channel (32³ bins); on matting-dev this step alone scores SAD 23.0, with 16³ bins 25.5. */
-    private static final int BITS = 5;
-    private static final int SHIFT = 8 - BITS;
-    private static final int BINS = 1 << (3 * BITS);
-    private static final int MASK = (1 << BITS) - 1;
-    private static final float INV_255 = 1f / 255f;
-    /** Pseudo-count of the model's own opinion: a bin needs this many confident pixels to count half. */
-    private static final float PRIOR_COUNT = 4f;
+  /** Model alpha at or above this (of 255) counts as confident foreground (0.95). */
+  static final int CONFIDENT_FG = 242;
+  /** Model alpha at or below this counts as confident background (0.05). */
+  static final int CONFIDENT_BG = 13;
+  /** Only pixels strictly between these are changed (0.02 and 0.98): near-hard pixels are left alone. */
+  static final int UNCERTAIN_LOW = 5;
+  static final int UNCERTAIN_HIGH = 250;
+  /** Bits per colour channel (32³ bins); on matting-dev this step alone scores SAD 23.0, with 16³ bins 25.5. */
+  private static final int BITS = 5;
+  private static final int SHIFT = 8 - BITS;
+  private static final int BINS = 1 << (3 * BITS);
+  private static final int MASK = (1 << BITS) - 1;
+  private static final float INV_255 = 1f / 255f;
+  /** Pseudo-count of the model's own opinion: a bin needs this many confident pixels to count half. */
+  private static final float PRIOR_COUNT = 4f;
 
-    private AppearanceModel() {
-    }
+  private AppearanceModel() {
+  }
 
-    /**
-     * The re-decided matte (a new array); {@code strength} in [0, 1] scales the move (0 returns a copy).
-     */
-    public static byte[] apply(DecodedImage img, byte[] alpha, double strength) {
-        Objects.requireNonNull(img, "img").checkMatte(alpha);
-        if (!(strength >= 0 && strength <= 1)) {
-            throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
-        }
-        byte[] out = alpha.clone();
-        if (strength == 0) {
-            return out;
-        }
-        int[] argb = img.argb();
-        int[] fg = new int[BINS];
-        int[] bg = new int[BINS];
-        long nf = 0;
-        long nb = 0;
-        boolean anyUncertain = false;
-        for (int i = 0; i < argb.length; i++) {
-            int a = alpha[i] & 0xFF;
-            if (a >= CONFIDENT_FG) {
-                fg[bin(argb[i])]++;
-                nf++;
-            } else if (a <= CONFIDENT_BG) {
-                bg[bin(argb[i])]++;
-                nb++;
-            }
-            anyUncertain |= a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH;
-        }
-        if (!anyUncertain || nf == 0 || nb == 0) {
-            return out; // nothing to decide, or one side has no examples to learn from
-        }
-        // Per bin P(F | colour) with equal class priors: each histogram normalised by its own total.
-        // and the evidence weight n / (n + PRIOR_COUNT) of the bin's raw count.
-        float[] post = new float[BINS];
-        float[] evidence = new float[BINS];
-        float wf = (float) (1.0 / nf);
-        float wb = (float) (1.0 / nb);
-        for (int k = 0; k < BINS; k++) {
-            float lf = fg[k] * wf;
-            float lb = bg[k] * wb;
-            int n = fg[k] + bg[k];
-            post[k] = n > 0 ? lf / (lf + lb) : 0f;
-            evidence[k] = n / (n + PRIOR_COUNT);
-        }
-        float s = (float) strength;
-        for (int i = 0; i < argb.length; i++) {
-            int a8 = alpha[i] & 0xFF;
-            if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
-                continue;
-            }
-            int k = bin(argb[i]);
-            float e = evidence[k];
-            if (e == 0f) {
-                continue; // colour never seen confidently
-            }
-            float a = a8 * INV_255;
-            // P' − α = e·(P − α)
-            float moved = a + s * e * (float) Math.sqrt(4f * a * (1f - a)) * (post[k] - a);
-            out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
-        }
-        return out;
+  /**
+   * The re-decided matte (a new array); {@code strength} in [0, 1] scales the move (0 returns a copy).
+   */
+  public static byte[] apply(DecodedImage img, byte[] alpha, double strength) {
+    Objects.requireNonNull(img, "img").checkMatte(alpha);
+    if (!(strength >= 0 && strength <= 1)) {
+      throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
     }
+    byte[] out = alpha.clone();
+    if (strength == 0) {
+      return out;
+    }
+    int[] argb = img.argb();
+    int[] fg = new int[BINS];
+    int[] bg = new int[BINS];
+    long nf = 0;
+    long nb = 0;
+    boolean anyUncertain = false;
+    for (int i = 0; i < argb.length; i++) {
+      int a = alpha[i] & 0xFF;
+      if (a >= CONFIDENT_FG) {
+        fg[bin(argb[i])]++;
+        nf++;
+      } else if (a <= CONFIDENT_BG) {
+        bg[bin(argb[i])]++;
+        nb++;
+      }
+      anyUncertain |= a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH;
+    }
+    if (!anyUncertain || nf == 0 || nb == 0) {
+      return out; // nothing to decide, or one side has no examples to learn from
+    }
+    // Per bin P(F | colour) with equal class priors: each histogram normalised by its own total.
+    // and the evidence weight n / (n + PRIOR_COUNT) of the bin's raw count.
+    float[] post = new float[BINS];
+    float[] evidence = new float[BINS];
+    float wf = (float) (1.0 / nf);
+    float wb = (float) (1.0 / nb);
+    for (int k = 0; k < BINS; k++) {
+      float lf = fg[k] * wf;
+      float lb = bg[k] * wb;
+      int n = fg[k] + bg[k];
+      post[k] = n > 0 ? lf / (lf + lb) : 0f;
+      evidence[k] = n / (n + PRIOR_COUNT);
+    }
+    float s = (float) strength;
+    for (int i = 0; i < argb.length; i++) {
+      int a8 = alpha[i] & 0xFF;
+      if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
+        continue;
+      }
+      int k = bin(argb[i]);
+      float e = evidence[k];
+      if (e == 0f) {
+        continue; // colour never seen confidently
+      }
+      float a = a8 * INV_255;
+      // P' − α = e·(P − α)
+      float moved = a + s * e * (float) Math.sqrt(4f * a * (1f - a)) * (post[k] - a);
+      out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
+    }
+    return out;
+  }
 
-    private static int bin(int px) {
-        return ((px >> (16 + SHIFT)) & MASK) << (2 * BITS) | ((px >> (8 + SHIFT)) & MASK) << BITS | (px >> SHIFT) & MASK;
-    }
+  private static int bin(int px) {
+    return ((px >> (16 + SHIFT)) & MASK) << (2 * BITS) | ((px >> (8 + SHIFT)) & MASK) << BITS | (px >> SHIFT) & MASK;
+  }
 }

@@ -22,326 +22,326 @@ import java.util.Objects;
  */
 public final class ForegroundEstimator {
 
-    /** From this alpha up a pixel keeps the photo's colour (≥ 98% subject). */
-    private static final int NEAR_OPAQUE = 250;
-    /** Up to this alpha a pixel takes the coarse estimate (≤ 2% visible). */
-    private static final int NEAR_CLEAR = 5;
-    private static final float INV_255 = 1f / 255f;
-    private static final int CHANNELS = 3;
-    private static final int NEIGHBOURS = 4;
-    /** Below this the 2×2 system is singular (no neighbours and α(1−α) fills the diagonal): keep the old values. */
-    private static final float MIN_DETERMINANT = 1e-12f;
+  /** From this alpha up a pixel keeps the photo's colour (≥ 98% subject). */
+  private static final int NEAR_OPAQUE = 250;
+  /** Up to this alpha a pixel takes the coarse estimate (≤ 2% visible). */
+  private static final int NEAR_CLEAR = 5;
+  private static final float INV_255 = 1f / 255f;
+  private static final int CHANNELS = 3;
+  private static final int NEIGHBOURS = 4;
+  /** Below this the 2×2 system is singular (no neighbours and α(1−α) fills the diagonal): keep the old values. */
+  private static final float MIN_DETERMINANT = 1e-12f;
+
+  /**
+   * Solver parameters.
+   *
+   * @param regularization  smoothness weight that applies everywhere (keeps the system solvable)
+   * @param gradientWeight  extra smoothness weight per unit of alpha change between neighbours
+   * @param smallIterations sweeps on the small levels (cheap, and they set the global colours)
+   * @param bigIterations   sweeps on the large levels
+   * @param smallSize       a level with at most {@code smallSize²} pixels counts as small
+   */
+  public record Params(double regularization, double gradientWeight, int smallIterations, int bigIterations,
+      int smallSize) {
+
+    /** The paper's / pymatting's published defaults. */
+    public static final Params DEFAULTS = new Params(1e-5, 1.0, 10, 2, 32);
+
+    public Params {
+      if (!(regularization > 0) || !(gradientWeight >= 0) || smallIterations < 1 || bigIterations < 1
+          || smallSize < 1) {
+        throw new IllegalArgumentException("invalid foreground-estimation parameters: " + regularization
+            + ", " + gradientWeight + ", " + smallIterations + ", " + bigIterations + ", " + smallSize);
+      }
+    }
+  }
+
+  private final Params params;
+
+  public ForegroundEstimator() {
+    this(Params.DEFAULTS);
+  }
+
+  public ForegroundEstimator(Params params) {
+    this.params = Objects.requireNonNull(params, "params");
+  }
+
+  public Params params() {
+    return params;
+  }
+
+  /**
+   * ARGB with the estimated foreground colour in RGB and the matte in A. Pixels with α ≥ 250 (so
+   * every opaque pixel) keep the photo's RGB exactly; pixels with α = 0 are transparent black. The source image's own alpha
+   * is ignored (multiply it into the matte first, e.g. with {@code Compositor.matte}).
+   */
+  public int[] estimate(DecodedImage img, byte[] alpha) {
+    Objects.requireNonNull(img, "img").checkMatte(alpha);
+    int w = img.width();
+    int h = img.height();
+    int levels = Math.max(1, (int) Math.ceil(Math.log(Math.max(w, h)) / Math.log(2)));
+    float reg = (float) params.regularization();
+    float gw = (float) params.gradientWeight();
+
+    // Level 0 is one pixel; its F and B start as that pixel's colour.
+    Grid prev = Grid.coarse(img, alpha, 1, 1, null);
+    for (int lv = 1; lv < levels; lv++) {
+      int lw = levelSize(w, lv, levels);
+      int lh = levelSize(h, lv, levels);
+      Grid g = Grid.coarse(img, alpha, lw, lh, prev);
+      g.solve(iterationsFor(lw, lh), reg, gw);
+      prev = g;
+    }
+    int[] out = new int[img.pixelCount()];
+    finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw);
+    return out;
+  }
+
+  private int iterationsFor(int lw, int lh) {
+    return (long) lw * lh <= (long) params.smallSize() * params.smallSize()
+        ? params.smallIterations() : params.bigIterations();
+  }
+
+  /** Geometric level sizes {@code size^(lv/levels)}: each level roughly doubles the previous one. */
+  private static int levelSize(int size, int lv, int levels) {
+    return Math.max(1, (int) Math.round(Math.pow(size, (double) lv / levels)));
+  }
+
+  /** Solves the full-resolution level on the band {@code 5 < α < 250} only and writes the result. */
+  private static void finestLevel(DecodedImage img, byte[] alpha, Grid prev, int[] out, int iterations,
+      float reg, float gw) {
+    int w = img.width();
+    int h = img.height();
+    int n = w * h;
+    int[] argb = img.argb();
+    int[] px = nearestMap(w, prev.width);
+    int[] py = nearestMap(h, prev.height);
+    // Compact index of each band pixel (first) and of each fixed neighbour of the band (after them).
+    int[] index = new int[n];
+    int active = 0;
+    for (int y = 0; y < h; y++) {
+      int row = y * w;
+      int prow = py[y] * prev.width;
+      for (int x = 0; x < w; x++) {
+        int i = row + x;
+        int a = alpha[i] & 0xFF;
+        if (a <= NEAR_CLEAR) {
+          index[i] = -1;
+          if (a > 0) {
+            int q3 = (prow + px[x]) * CHANNELS;
+            out[i] = a << 24 | to8(prev.fg[q3]) << 16 | to8(prev.fg[q3 + 1]) << 8 | to8(prev.fg[q3 + 2]);
+          }
+        } else if (a >= NEAR_OPAQUE) {
+          index[i] = -1;
+          out[i] = a << 24 | argb[i] & 0xFFFFFF;
+        } else {
+          index[i] = active++;
+        }
+      }
+    }
+    if (active == 0) {
+      return;
+    }
+    int m = active;
+    for (int y = 0; y < h; y++) {
+      int row = y * w;
+      for (int x = 0; x < w; x++) {
+        int i = row + x;
+        if (index[i] < 0 && (x > 0 && isBand(alpha[i - 1]) || x < w - 1 && isBand(alpha[i + 1])
+            || y > 0 && isBand(alpha[i - w]) || y < h - 1 && isBand(alpha[i + w]))) {
+          index[i] = m++;
+        }
+      }
+    }
+    Grid g = new Grid(m, active);
+    int[] pos = new int[m];
+    for (int y = 0; y < h; y++) {
+      int row = y * w;
+      int prow = py[y] * prev.width;
+      for (int x = 0; x < w; x++) {
+        int i = row + x;
+        int k = index[i];
+        if (k < 0) {
+          continue;
+        }
+        pos[k] = i;
+        int a = alpha[i] & 0xFF;
+        int p = argb[i];
+        int k3 = k * CHANNELS;
+        int q3 = (prow + px[x]) * CHANNELS;
+        g.alpha[k] = a * INV_255;
+        g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
+        g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
+        g.img[k3 + 2] = (p & 0xFF) * INV_255;
+        // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
+        boolean fgKnown = a >= NEAR_OPAQUE;
+        boolean bgKnown = a <= NEAR_CLEAR;
+        for (int c = 0; c < CHANNELS; c++) {
+          g.fg[k3 + c] = fgKnown ? g.img[k3 + c] : prev.fg[q3 + c];
+          g.bg[k3 + c] = bgKnown ? g.img[k3 + c] : prev.bg[q3 + c];
+        }
+        if (k < active) {
+          int k4 = k * NEIGHBOURS;
+          g.nb[k4] = x > 0 ? index[i - 1] : -1;
+          g.nb[k4 + 1] = x < w - 1 ? index[i + 1] : -1;
+          g.nb[k4 + 2] = y > 0 ? index[i - w] : -1;
+          g.nb[k4 + 3] = y < h - 1 ? index[i + w] : -1;
+        }
+      }
+    }
+    index = null; // the largest temporary: let it go before the sweeps
+    g.solve(iterations, reg, gw);
+    for (int k = 0; k < active; k++) {
+      int k3 = k * CHANNELS;
+      int i = pos[k];
+      out[i] = (alpha[i] & 0xFF) << 24 | to8(g.fg[k3]) << 16 | to8(g.fg[k3 + 1]) << 8 | to8(g.fg[k3 + 2]);
+    }
+  }
+
+  private static boolean isBand(byte a) {
+    int v = a & 0xFF;
+    return v > NEAR_CLEAR && v < NEAR_OPAQUE;
+  }
+
+  private static int to8(float v) {
+    return (int) (v * 255f + 0.5f); // v is already clamped to [0, 1] by the solver
+  }
+
+  /** Nearest source index for each of {@code dst} samples, pixel centres aligned. */
+  private static int[] nearestMap(int dst, int src) {
+    int[] map = new int[dst];
+    for (int i = 0; i < dst; i++) {
+      map[i] = Math.min(src - 1, (int) ((i + 0.5) * src / dst));
+    }
+    return map;
+  }
+
+  /**
+   * One pyramid level in compact form: pixel {@code k} has colour {@code img[3k..]}, matte
+   * {@code alpha[k]} and unknowns {@code fg[3k..]}, {@code bg[3k..]}; the first {@code active}
+   * pixels are solved, with 4 neighbour indices each in {@code nb} (−1 where there is none).
+   */
+  private static final class Grid {
+    final float[] img;
+    final float[] alpha;
+    final float[] fg;
+    final float[] bg;
+    final int[] nb;
+    final int active;
+    int width;
+    int height;
+
+    Grid(int m, int active) {
+      img = new float[m * CHANNELS];
+      alpha = new float[m];
+      fg = new float[m * CHANNELS];
+      bg = new float[m * CHANNELS];
+      nb = new int[active * NEIGHBOURS];
+      this.active = active;
+    }
+
+    /** A full {@code lw×lh} level sampled (nearest) from the photo, unknowns taken from {@code prev}. */
+    static Grid coarse(DecodedImage img, byte[] alpha, int lw, int lh, Grid prev) {
+      int m = lw * lh;
+      Grid g = new Grid(m, m);
+      g.width = lw;
+      g.height = lh;
+      int[] argb = img.argb();
+      int[] sx = nearestMap(lw, img.width());
+      int[] sy = nearestMap(lh, img.height());
+      int[] qx = prev == null ? null : nearestMap(lw, prev.width);
+      int[] qy = prev == null ? null : nearestMap(lh, prev.height);
+      for (int y = 0; y < lh; y++) {
+        int srow = sy[y] * img.width();
+        for (int x = 0; x < lw; x++) {
+          int k = y * lw + x;
+          int s = srow + sx[x];
+          int p = argb[s];
+          int k3 = k * CHANNELS;
+          g.alpha[k] = (alpha[s] & 0xFF) * INV_255;
+          g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
+          g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
+          g.img[k3 + 2] = (p & 0xFF) * INV_255;
+          if (prev == null) {
+            System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
+            System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
+          } else {
+            int q3 = (qy[y] * prev.width + qx[x]) * CHANNELS;
+            System.arraycopy(prev.fg, q3, g.fg, k3, CHANNELS);
+            System.arraycopy(prev.bg, q3, g.bg, k3, CHANNELS);
+          }
+          int k4 = k * NEIGHBOURS;
+          g.nb[k4] = x > 0 ? k - 1 : -1;
+          g.nb[k4 + 1] = x < lw - 1 ? k + 1 : -1;
+          g.nb[k4 + 2] = y > 0 ? k - lw : -1;
+          g.nb[k4 + 3] = y < lh - 1 ? k + lw : -1;
+        }
+      }
+      return g;
+    }
 
     /**
-     * Solver parameters.
-     *
-     * @param regularization  smoothness weight that applies everywhere (keeps the system solvable)
-     * @param gradientWeight  extra smoothness weight per unit of alpha change between neighbours
-     * @param smallIterations sweeps on the small levels (cheap, and they set the global colours)
-     * @param bigIterations   sweeps on the large levels
-     * @param smallSize       a level with at most {@code smallSize²} pixels counts as small
+     * In-place sweeps: each active pixel's (F, B) becomes the least-squares solution of
+     * {@code αF + (1−α)B = I} plus {@code Σ w_j (|F − F_j|² + |B − B_j|²)} with
+     * {@code w_j = reg + gw·|α − α_j|}; a 2×2 system shared by the three channels.
      */
-    public record Params(double regularization, double gradientWeight, int smallIterations, int bigIterations,
-            int smallSize) {
-
-        /** The paper's / pymatting's published defaults. */
-        public static final Params DEFAULTS = new Params(1e-5, 1.0, 10, 2, 32);
-
-        public Params {
-            if (!(regularization > 0) || !(gradientWeight >= 0) || smallIterations < 1 || bigIterations < 1
-                    || smallSize < 1) {
-                throw new IllegalArgumentException("invalid foreground-estimation parameters: " + regularization
-                        + ", " + gradientWeight + ", " + smallIterations + ", " + bigIterations + ", " + smallSize);
-            }
-        }
-    }
-
-    private final Params params;
-
-    public ForegroundEstimator() {
-        this(Params.DEFAULTS);
-    }
-
-    public ForegroundEstimator(Params params) {
-        this.params = Objects.requireNonNull(params, "params");
-    }
-
-    public Params params() {
-        return params;
-    }
-
-    /**
-     * ARGB with the estimated foreground colour in RGB and the matte in A. Pixels with α ≥ 250 (so
-     * every opaque pixel) keep the photo's RGB exactly; pixels with α = 0 are transparent black. The source image's own alpha
-     * is ignored (multiply it into the matte first, e.g. with {@code Compositor.matte}).
-     */
-    public int[] estimate(DecodedImage img, byte[] alpha) {
-        Objects.requireNonNull(img, "img").checkMatte(alpha);
-        int w = img.width();
-        int h = img.height();
-        int levels = Math.max(1, (int) Math.ceil(Math.log(Math.max(w, h)) / Math.log(2)));
-        float reg = (float) params.regularization();
-        float gw = (float) params.gradientWeight();
-
-        // Level 0 is one pixel; its F and B start as that pixel's colour.
-        Grid prev = Grid.coarse(img, alpha, 1, 1, null);
-        for (int lv = 1; lv < levels; lv++) {
-            int lw = levelSize(w, lv, levels);
-            int lh = levelSize(h, lv, levels);
-            Grid g = Grid.coarse(img, alpha, lw, lh, prev);
-            g.solve(iterationsFor(lw, lh), reg, gw);
-            prev = g;
-        }
-        int[] out = new int[img.pixelCount()];
-        finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw);
-        return out;
-    }
-
-    private int iterationsFor(int lw, int lh) {
-        return (long) lw * lh <= (long) params.smallSize() * params.smallSize()
-                ? params.smallIterations() : params.bigIterations();
-    }
-
-    /** Geometric level sizes {@code size^(lv/levels)}: each level roughly doubles the previous one. */
-    private static int levelSize(int size, int lv, int levels) {
-        return Math.max(1, (int) Math.round(Math.pow(size, (double) lv / levels)));
-    }
-
-    /** Solves the full-resolution level on the band {@code 5 < α < 250} only and writes the result. */
-    private static void finestLevel(DecodedImage img, byte[] alpha, Grid prev, int[] out, int iterations,
-            float reg, float gw) {
-        int w = img.width();
-        int h = img.height();
-        int n = w * h;
-        int[] argb = img.argb();
-        int[] px = nearestMap(w, prev.width);
-        int[] py = nearestMap(h, prev.height);
-        // Compact index of each band pixel (first) and of each fixed neighbour of the band (after them).
-        int[] index = new int[n];
-        int active = 0;
-        for (int y = 0; y < h; y++) {
-            int row = y * w;
-            int prow = py[y] * prev.width;
-            for (int x = 0; x < w; x++) {
-                int i = row + x;
-                int a = alpha[i] & 0xFF;
-                if (a <= NEAR_CLEAR) {
-                    index[i] = -1;
-                    if (a > 0) {
-                        int q3 = (prow + px[x]) * CHANNELS;
-                        out[i] = a << 24 | to8(prev.fg[q3]) << 16 | to8(prev.fg[q3 + 1]) << 8 | to8(prev.fg[q3 + 2]);
-                    }
-                } else if (a >= NEAR_OPAQUE) {
-                    index[i] = -1;
-                    out[i] = a << 24 | argb[i] & 0xFFFFFF;
-                } else {
-                    index[i] = active++;
-                }
-            }
-        }
-        if (active == 0) {
-            return;
-        }
-        int m = active;
-        for (int y = 0; y < h; y++) {
-            int row = y * w;
-            for (int x = 0; x < w; x++) {
-                int i = row + x;
-                if (index[i] < 0 && (x > 0 && isBand(alpha[i - 1]) || x < w - 1 && isBand(alpha[i + 1])
-                        || y > 0 && isBand(alpha[i - w]) || y < h - 1 && isBand(alpha[i + w]))) {
-                    index[i] = m++;
-                }
-            }
-        }
-        Grid g = new Grid(m, active);
-        int[] pos = new int[m];
-        for (int y = 0; y < h; y++) {
-            int row = y * w;
-            int prow = py[y] * prev.width;
-            for (int x = 0; x < w; x++) {
-                int i = row + x;
-                int k = index[i];
-                if (k < 0) {
-                    continue;
-                }
-                pos[k] = i;
-                int a = alpha[i] & 0xFF;
-                int p = argb[i];
-                int k3 = k * CHANNELS;
-                int q3 = (prow + px[x]) * CHANNELS;
-                g.alpha[k] = a * INV_255;
-                g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-                g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-                g.img[k3 + 2] = (p & 0xFF) * INV_255;
-                // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
-                boolean fgKnown = a >= NEAR_OPAQUE;
-                boolean bgKnown = a <= NEAR_CLEAR;
-                for (int c = 0; c < CHANNELS; c++) {
-                    g.fg[k3 + c] = fgKnown ? g.img[k3 + c] : prev.fg[q3 + c];
-                    g.bg[k3 + c] = bgKnown ? g.img[k3 + c] : prev.bg[q3 + c];
-                }
-                if (k < active) {
-                    int k4 = k * NEIGHBOURS;
-                    g.nb[k4] = x > 0 ? index[i - 1] : -1;
-                    g.nb[k4 + 1] = x < w - 1 ? index[i + 1] : -1;
-                    g.nb[k4 + 2] = y > 0 ? index[i - w] : -1;
-                    g.nb[k4 + 3] = y < h - 1 ? index[i + w] : -1;
-                }
-            }
-        }
-        index = null; // the largest temporary: let it go before the sweeps
-        g.solve(iterations, reg, gw);
+    void solve(int iterations, float reg, float gw) {
+      float[] img = this.img;
+      float[] alpha = this.alpha;
+      float[] fg = this.fg;
+      float[] bg = this.bg;
+      int[] nb = this.nb;
+      for (int it = 0; it < iterations; it++) {
         for (int k = 0; k < active; k++) {
-            int k3 = k * CHANNELS;
-            int i = pos[k];
-            out[i] = (alpha[i] & 0xFF) << 24 | to8(g.fg[k3]) << 16 | to8(g.fg[k3 + 1]) << 8 | to8(g.fg[k3 + 2]);
-        }
-    }
-
-    private static boolean isBand(byte a) {
-        int v = a & 0xFF;
-        return v > NEAR_CLEAR && v < NEAR_OPAQUE;
-    }
-
-    private static int to8(float v) {
-        return (int) (v * 255f + 0.5f); // v is already clamped to [0, 1] by the solver
-    }
-
-    /** Nearest source index for each of {@code dst} samples, pixel centres aligned. */
-    private static int[] nearestMap(int dst, int src) {
-        int[] map = new int[dst];
-        for (int i = 0; i < dst; i++) {
-            map[i] = Math.min(src - 1, (int) ((i + 0.5) * src / dst));
-        }
-        return map;
-    }
-
-    /**
-     * One pyramid level in compact form: pixel {@code k} has colour {@code img[3k..]}, matte
-     * {@code alpha[k]} and unknowns {@code fg[3k..]}, {@code bg[3k..]}; the first {@code active}
-     * pixels are solved, with 4 neighbour indices each in {@code nb} (−1 where there is none).
-     */
-    private static final class Grid {
-        final float[] img;
-        final float[] alpha;
-        final float[] fg;
-        final float[] bg;
-        final int[] nb;
-        final int active;
-        int width;
-        int height;
-
-        Grid(int m, int active) {
-            img = new float[m * CHANNELS];
-            alpha = new float[m];
-            fg = new float[m * CHANNELS];
-            bg = new float[m * CHANNELS];
-            nb = new int[active * NEIGHBOURS];
-            this.active = active;
-        }
-
-        /** A full {@code lw×lh} level sampled (nearest) from the photo, unknowns taken from {@code prev}. */
-        static Grid coarse(DecodedImage img, byte[] alpha, int lw, int lh, Grid prev) {
-            int m = lw * lh;
-            Grid g = new Grid(m, m);
-            g.width = lw;
-            g.height = lh;
-            int[] argb = img.argb();
-            int[] sx = nearestMap(lw, img.width());
-            int[] sy = nearestMap(lh, img.height());
-            int[] qx = prev == null ? null : nearestMap(lw, prev.width);
-            int[] qy = prev == null ? null : nearestMap(lh, prev.height);
-            for (int y = 0; y < lh; y++) {
-                int srow = sy[y] * img.width();
-                for (int x = 0; x < lw; x++) {
-                    int k = y * lw + x;
-                    int s = srow + sx[x];
-                    int p = argb[s];
-                    int k3 = k * CHANNELS;
-                    g.alpha[k] = (alpha[s] & 0xFF) * INV_255;
-                    g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-                    g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-                    g.img[k3 + 2] = (p & 0xFF) * INV_255;
-                    if (prev == null) {
-                        System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
-                        System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
-                    } else {
-                        int q3 = (qy[y] * prev.width + qx[x]) * CHANNELS;
-                        System.arraycopy(prev.fg, q3, g.fg, k3, CHANNELS);
-                        System.arraycopy(prev.bg, q3, g.bg, k3, CHANNELS);
-                    }
-                    int k4 = k * NEIGHBOURS;
-                    g.nb[k4] = x > 0 ? k - 1 : -1;
-                    g.nb[k4 + 1] = x < lw - 1 ? k + 1 : -1;
-                    g.nb[k4 + 2] = y > 0 ? k - lw : -1;
-                    g.nb[k4 + 3] = y < lh - 1 ? k + lw : -1;
-                }
+          float a0 = alpha[k];
+          float a1 = 1f - a0;
+          float a00 = a0 * a0;
+          float a01 = a0 * a1;
+          float a11 = a1 * a1;
+          int k3 = k * CHANNELS;
+          float ir = img[k3];
+          float ig = img[k3 + 1];
+          float ib = img[k3 + 2];
+          float fr = a0 * ir;
+          float fgn = a0 * ig;
+          float fb = a0 * ib;
+          float br = a1 * ir;
+          float bgn = a1 * ig;
+          float bb = a1 * ib;
+          int k4 = k * NEIGHBOURS;
+          for (int d = 0; d < NEIGHBOURS; d++) {
+            int j = nb[k4 + d];
+            if (j < 0) {
+              continue;
             }
-            return g;
+            float wj = reg + gw * Math.abs(a0 - alpha[j]);
+            a00 += wj;
+            a11 += wj;
+            int j3 = j * CHANNELS;
+            fr += wj * fg[j3];
+            fgn += wj * fg[j3 + 1];
+            fb += wj * fg[j3 + 2];
+            br += wj * bg[j3];
+            bgn += wj * bg[j3 + 1];
+            bb += wj * bg[j3 + 2];
+          }
+          float det = a00 * a11 - a01 * a01;
+          if (det < MIN_DETERMINANT) {
+            continue;
+          }
+          float inv = 1f / det;
+          fg[k3] = clamp01((a11 * fr - a01 * br) * inv);
+          fg[k3 + 1] = clamp01((a11 * fgn - a01 * bgn) * inv);
+          fg[k3 + 2] = clamp01((a11 * fb - a01 * bb) * inv);
+          bg[k3] = clamp01((a00 * br - a01 * fr) * inv);
+          bg[k3 + 1] = clamp01((a00 * bgn - a01 * fgn) * inv);
+          bg[k3 + 2] = clamp01((a00 * bb - a01 * fb) * inv);
         }
-
-        /**
-         * In-place sweeps: each active pixel's (F, B) becomes the least-squares solution of
-         * {@code αF + (1−α)B = I} plus {@code Σ w_j (|F − F_j|² + |B − B_j|²)} with
-         * {@code w_j = reg + gw·|α − α_j|}; a 2×2 system shared by the three channels.
-         */
-        void solve(int iterations, float reg, float gw) {
-            float[] img = this.img;
-            float[] alpha = this.alpha;
-            float[] fg = this.fg;
-            float[] bg = this.bg;
-            int[] nb = this.nb;
-            for (int it = 0; it < iterations; it++) {
-                for (int k = 0; k < active; k++) {
-                    float a0 = alpha[k];
-                    float a1 = 1f - a0;
-                    float a00 = a0 * a0;
-                    float a01 = a0 * a1;
-                    float a11 = a1 * a1;
-                    int k3 = k * CHANNELS;
-                    float ir = img[k3];
-                    float ig = img[k3 + 1];
-                    float ib = img[k3 + 2];
-                    float fr = a0 * ir;
-                    float fgn = a0 * ig;
-                    float fb = a0 * ib;
-                    float br = a1 * ir;
-                    float bgn = a1 * ig;
-                    float bb = a1 * ib;
-                    int k4 = k * NEIGHBOURS;
-                    for (int d = 0; d < NEIGHBOURS; d++) {
-                        int j = nb[k4 + d];
-                        if (j < 0) {
-                            continue;
-                        }
-                        float wj = reg + gw * Math.abs(a0 - alpha[j]);
-                        a00 += wj;
-                        a11 += wj;
-                        int j3 = j * CHANNELS;
-                        fr += wj * fg[j3];
-                        fgn += wj * fg[j3 + 1];
-                        fb += wj * fg[j3 + 2];
-                        br += wj * bg[j3];
-                        bgn += wj * bg[j3 + 1];
-                        bb += wj * bg[j3 + 2];
-                    }
-                    float det = a00 * a11 - a01 * a01;
-                    if (det < MIN_DETERMINANT) {
-                        continue;
-                    }
-                    float inv = 1f / det;
-                    fg[k3] = clamp01((a11 * fr - a01 * br) * inv);
-                    fg[k3 + 1] = clamp01((a11 * fgn - a01 * bgn) * inv);
-                    fg[k3 + 2] = clamp01((a11 * fb - a01 * bb) * inv);
-                    bg[k3] = clamp01((a00 * br - a01 * fr) * inv);
-                    bg[k3 + 1] = clamp01((a00 * bgn - a01 * fgn) * inv);
-                    bg[k3 + 2] = clamp01((a00 * bb - a01 * fb) * inv);
-                }
-            }
-        }
-
-        private static float clamp01(float v) {
-            return v < 0f ? 0f : Math.min(v, 1f);
-        }
+      }
     }
+
+    private static float clamp01(float v) {
+      return v < 0f ? 0f : Math.min(v, 1f);
+    }
+  }
 }

@@ -9,12 +9,12 @@ import io.unimatte.imaging.DecodedImage;
  */
 public final class MatteRefiner {
 
-    private MatteRefiner() {
-    }
+  private MatteRefiner() {
+  }
 
-    /** The refined matte (a new array), same size as {@code alpha}. */
-    public static byte[] refine(DecodedImage img, byte[] alpha, RefineOptions opts) {
-        byte[] a = opts.appearance() > 0 ? AppearanceModel.apply(img, alpha, opts.appearance()) : alpha;
-        return opts.strength() > 0 ? EdgeRefiner.refine(img, a, opts) : a == alpha ? alpha.clone() : a;
-    }
+  /** The refined matte (a new array), same size as {@code alpha}. */
+  public static byte[] refine(DecodedImage img, byte[] alpha, RefineOptions opts) {
+    byte[] a = opts.appearance() > 0 ? AppearanceModel.apply(img, alpha, opts.appearance()) : alpha;
+    return opts.strength() > 0 ? EdgeRefiner.refine(img, a, opts) : a == alpha ? alpha.clone() : a;
+  }
 }

@@ -13,26 +13,26 @@ package io.unimatte.imaging.refine;
  */
 public record RefineOptions(int bandRadius, int radius, double eps, double strength, double appearance) {
 
-    public static final int DEFAULT_BAND_RADIUS = 0;
-    public static final int DEFAULT_RADIUS = 8;
-    public static final double DEFAULT_EPS = 1e-3;
-    public static final double DEFAULT_STRENGTH = 1.0;
-    public static final double DEFAULT_APPEARANCE = 1.0;
+  public static final int DEFAULT_BAND_RADIUS = 0;
+  public static final int DEFAULT_RADIUS = 8;
+  public static final double DEFAULT_EPS = 1e-3;
+  public static final double DEFAULT_STRENGTH = 1.0;
+  public static final double DEFAULT_APPEARANCE = 1.0;
 
-    /** The defaults measured on the matting-dev set (see RefineQuality and docs/PERFORMANCE.md). */
-    public static final RefineOptions DEFAULTS = new RefineOptions(DEFAULT_BAND_RADIUS, DEFAULT_RADIUS, DEFAULT_EPS,
-            DEFAULT_STRENGTH, DEFAULT_APPEARANCE);
+  /** The defaults measured on the matting-dev set (see RefineQuality and docs/PERFORMANCE.md). */
+  public static final RefineOptions DEFAULTS = new RefineOptions(DEFAULT_BAND_RADIUS, DEFAULT_RADIUS, DEFAULT_EPS,
+      DEFAULT_STRENGTH, DEFAULT_APPEARANCE);
 
-    public RefineOptions {
-        if (bandRadius < 0 || radius < 1 || !(eps > 0) || !(strength >= 0 && strength <= 1)
-                || !(appearance >= 0 && appearance <= 1)) {
-            throw new IllegalArgumentException("invalid refine options: bandRadius=" + bandRadius + ", radius="
-                    + radius + ", eps=" + eps + ", strength=" + strength + ", appearance=" + appearance);
-        }
+  public RefineOptions {
+    if (bandRadius < 0 || radius < 1 || !(eps > 0) || !(strength >= 0 && strength <= 1)
+        || !(appearance >= 0 && appearance <= 1)) {
+      throw new IllegalArgumentException("invalid refine options: bandRadius=" + bandRadius + ", radius="
+          + radius + ", eps=" + eps + ", strength=" + strength + ", appearance=" + appearance);
     }
+  }
 
-    /** Edge filter only (no colour re-decision). */
-    public RefineOptions(int bandRadius, int radius, double eps, double strength) {
-        this(bandRadius, radius, eps, strength, 0);
-    }
+  /** Edge filter only (no colour re-decision). */
+  public RefineOptions(int bandRadius, int radius, double eps, double strength) {
+    this(bandRadius, radius, eps, strength, 0);
+  }
 }

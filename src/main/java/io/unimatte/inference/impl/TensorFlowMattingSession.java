@@ -2,13 +2,10 @@ package io.unimatte.inference.impl;
 
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelInput;
-import io.unimatte.modelimport.ModelImporter;
-import io.unimatte.modelimport.NpmPackageFetcher;
-import io.unimatte.modelimport.OnnxGraphConverter;
-import io.unimatte.modelimport.OnnxModelReader;
-import io.unimatte.modelimport.UnsupportedOpException;
-import io.unimatte.inference.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
+import io.unimatte.modelimport.ModelDescriptor;
+import io.unimatte.modelimport.OnnxGraphConverter;
+import io.unimatte.modelimport.OnnxSavedModelCache;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -41,9 +38,6 @@ public final class TensorFlowMattingSession implements MattingSession {
   private static final Logger LOG = Logger.getLogger(TensorFlowMattingSession.class.getName());
   private static final String SERVE_TAG = "serve";
   private static final String GPU_PROBE_DEVICE = "/device:GPU:0";
-  /** Suffix of the folder an ONNX file is converted into. */
-  public static final String ONNX_CACHE_SUFFIX = ".savedmodel";
-  private static final String ONNX_STAMP = "source.sha256";
 
   private final ModelDescriptor descriptor;
   private final AutoCloseable owner;
@@ -152,30 +146,7 @@ public final class TensorFlowMattingSession implements MattingSession {
   /** Converts the ONNX file once (per content) to a SavedModel beside it, then loads that. */
   private static TensorFlowMattingSession fromOnnx(ModelDescriptor d, ConfigProto config, String device)
       throws IOException {
-    Path file = d.path();
-    if (!Files.isRegularFile(file)) {
-      throw problem(d, "ONNX file " + file + " is missing");
-    }
-    Path dir = file.resolveSibling(file.getFileName() + ONNX_CACHE_SUFFIX);
-    String sha = NpmPackageFetcher.sha256(file);
-    Path stamp = dir.resolve(ONNX_STAMP);
-    if (!Files.isRegularFile(stamp) || !Files.readString(stamp).trim().equals(sha)) {
-      long t = System.nanoTime();
-      ModelImporter.deleteTree(dir);
-      try {
-        OnnxGraphConverter.convert(OnnxModelReader.read(file), d.output().key(), d.input().size(), dir);
-      } catch (UnsupportedOpException e) {
-        ModelImporter.deleteTree(dir);
-        throw problem(d, e.getMessage());
-      } catch (IOException | RuntimeException e) {
-        ModelImporter.deleteTree(dir);
-        throw problem(d, file + " cannot be converted: " + firstLine(e));
-      }
-      Files.writeString(stamp, sha + "\n");
-      LOG.info("event=onnx_converted model=" + d.name() + " file=" + file + " ms="
-          + (System.nanoTime() - t) / 1_000_000);
-    }
-    // the converter always produces NHWC in and out, whatever layout the ONNX graph uses
+    Path dir = OnnxSavedModelCache.ensureConverted(d);
     return fromSavedModel(d, dir, OnnxGraphConverter.SIGNATURE, OnnxGraphConverter.INPUT_KEY,
         OnnxGraphConverter.OUTPUT_KEY, "NHWC", "NHWC", config, device);
   }

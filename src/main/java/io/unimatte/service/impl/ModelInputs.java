@@ -2,7 +2,7 @@ package io.unimatte.service.impl;
 
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.Resizer;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.ModelInput;
 
 /** Turns a decoded photo into the input a model's contract asks for. */

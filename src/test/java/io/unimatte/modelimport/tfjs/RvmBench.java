@@ -5,7 +5,7 @@ import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.MattingSession;
-import io.unimatte.inference.ModelDescriptor;
+import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.ModelInput;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;

@@ -1,8 +1,8 @@
-package io.unimatte.jobs.impl;
+package io.unimatte.batching.impl;
 
-import io.unimatte.jobs.BatchProcessor;
-import io.unimatte.jobs.BatchingEngine;
-import io.unimatte.jobs.ProgressListener;
+import io.unimatte.batching.BatchProcessor;
+import io.unimatte.batching.BatchingEngine;
+import io.unimatte.batching.ProgressListener;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ThreadFactory;

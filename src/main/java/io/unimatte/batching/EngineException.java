@@ -1,4 +1,4 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 /**
  * Why the engine could not produce an output for an item. {@link #code()} is a stable, machine-readable

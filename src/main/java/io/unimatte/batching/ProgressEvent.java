@@ -1,11 +1,11 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 import java.util.Objects;
 
 /**
- * One step in an item's life. The engine itself emits {@link Stage#INFERRING} when the batch holding the
- * item starts and {@link Stage#FAILED} for the failures it causes; the surrounding pipeline emits the other
- * stages, which is why this type is public.
+ * One step in an item's life, as the engine reports it to its {@link ProgressListener}: {@link Stage#INFERRING}
+ * when the batch holding the item starts and {@link Stage#FAILED} for the failures the engine causes. The
+ * other stages (decoded, encoded, done) happen outside the engine; the matting service publishes those.
  *
  * @param ref             the item
  * @param stage           what happened

@@ -1,4 +1,4 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 /**
  * The engine is shutting down: either the item was submitted after {@code shutdown} was called, or it was

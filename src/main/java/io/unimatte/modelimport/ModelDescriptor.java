@@ -1,4 +1,4 @@
-package io.unimatte.inference;
+package io.unimatte.modelimport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

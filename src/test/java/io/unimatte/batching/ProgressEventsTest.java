@@ -1,9 +1,9 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.unimatte.jobs.ProgressEvent.Stage;
+import io.unimatte.batching.ProgressEvent.Stage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
 import java.util.Arrays;
 

@@ -1,6 +1,6 @@
-package io.unimatte.jobs;
+package io.unimatte.batching;
 
-import io.unimatte.jobs.impl.EngineBuilder;
+import io.unimatte.batching.impl.EngineBuilder;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadFactory;

@@ -1,18 +1,19 @@
-package io.unimatte.jobs.impl;
+package io.unimatte.batching.impl;
 
-import io.unimatte.jobs.BatchFailedException;
-import io.unimatte.jobs.BatchProcessor;
-import io.unimatte.jobs.BatchingEngine;
-import io.unimatte.jobs.EngineException;
-import io.unimatte.jobs.EngineShutdownException;
-import io.unimatte.jobs.EngineStats;
-import io.unimatte.jobs.ItemRef;
-import io.unimatte.jobs.ProgressEvent;
-import io.unimatte.jobs.ProgressListener;
-import io.unimatte.jobs.QueueFullException;
-import io.unimatte.jobs.QueueTimeoutException;
-import java.lang.System.Logger.Level;
+import io.unimatte.batching.BatchFailedException;
+import io.unimatte.batching.BatchProcessor;
+import io.unimatte.batching.BatchingEngine;
+import io.unimatte.batching.EngineException;
+import io.unimatte.batching.EngineShutdownException;
+import io.unimatte.batching.EngineStats;
+import io.unimatte.batching.ItemRef;
+import io.unimatte.batching.ProgressEvent;
+import io.unimatte.batching.ProgressListener;
+import io.unimatte.batching.QueueFullException;
+import io.unimatte.batching.QueueTimeoutException;
 import java.time.Duration;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,7 +39,7 @@ import java.util.function.LongSupplier;
  */
 final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
 
-  private static final System.Logger LOG = System.getLogger(DefaultBatchingEngine.class.getName());
+  private static final Logger LOG = Logger.getLogger(DefaultBatchingEngine.class.getName());
 
   /** Retry-After is sent in whole seconds and "0" would invite an immediate retry storm. */
   static final Duration MIN_RETRY_AFTER = Duration.ofSeconds(1);
@@ -219,8 +220,8 @@ final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
           runBatch();
         } catch (Throwable t) {
           // A bug or an Error outside the processor; the items at hand must not be left pending.
-          LOG.log(Level.ERROR, "engine '" + name + "': unexpected failure, failing "
-              + batch.size() + " item(s) and continuing", t);
+          LOG.log(Level.SEVERE, "event=engine_error engine=" + name + " failing=" + batch.size()
+              + " action=continue", t);
           failBatch(t);
         } finally {
           batch.clear();
@@ -237,7 +238,7 @@ final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
         lock.unlock();
       }
       if (fatal != null) {
-        LOG.log(Level.ERROR, "engine '" + name + "': engine thread died, failing queued items", fatal);
+        LOG.log(Level.SEVERE, "event=engine_died engine=" + name + " action=fail_queued", fatal);
       }
       failQueued();
       terminated.complete(null);
@@ -382,7 +383,7 @@ final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
       }
     }
     if (failure != null) {
-      LOG.log(Level.WARNING, "engine '" + name + "': batch of " + n + " failed", failure);
+      LOG.log(Level.WARNING, "event=batch_failed engine=" + name + " size=" + n, failure);
       failBatch(failure);
       return;
     }
@@ -550,8 +551,7 @@ final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
       // A broken listener would otherwise flood the log once per item: log the 1st, 2nd, 4th, 8th... failure.
       long count = listenerFailures.incrementAndGet();
       if (Long.bitCount(count) == 1) {
-        LOG.log(Level.WARNING, "engine '" + name + "': progress listener failed (" + count
-            + " failure(s) so far)", t);
+        LOG.log(Level.WARNING, "event=progress_listener_failed engine=" + name + " failures=" + count, t);
       }
     }
   }
