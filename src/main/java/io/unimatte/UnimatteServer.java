@@ -9,6 +9,7 @@ import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.service.MattingService;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.modelimport.ModelDescriptor;
@@ -138,8 +139,10 @@ public final class UnimatteServer {
     JsonObject httpConfig = config.json();
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
-    return vertx.deployVerticle(new JobsVerticle(catalog), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(cache, catalog),
+    // one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket)
+    MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, cache);
+    return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, cache, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> LOG.info("event=http_listening port=" + config.section("server").getInteger("port")));
   }

@@ -30,20 +30,22 @@ class ArchitectureTest {
   /** The bootstrap classes directly in {@code io.unimatte}. */
   private static final String ROOT = "(root)";
 
-  /** What each package may use; README "Layout" says the same in words. */
+  /** What each package may use; README "Layout" says the same in words. {@code error} and {@code config} are for all. */
   private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
+      Map.entry("error", Set.of()),
       Map.entry("config", Set.of()),
       Map.entry("batching", Set.of()),
-      Map.entry("imaging", Set.of("config")),
-      Map.entry("cache", Set.of("config")),
-      Map.entry("modelimport", Set.of("config")),
-      Map.entry("inference", Set.of("batching", "modelimport", "config")),
-      Map.entry("cluster", Set.of("inference", "batching", "modelimport", "config")),
-      Map.entry("service", Set.of("inference", "cluster", "cache", "imaging", "batching", "modelimport", "config")),
-      Map.entry("jobs", Set.of("service", "inference", "imaging", "batching", "modelimport", "config")),
+      Map.entry("imaging", Set.of("config", "error")),
+      Map.entry("cache", Set.of("config", "error")),
+      Map.entry("modelimport", Set.of("config", "error")),
+      Map.entry("inference", Set.of("batching", "modelimport", "config", "error")),
+      Map.entry("cluster", Set.of("inference", "batching", "modelimport", "config", "error")),
+      Map.entry("service", Set.of("inference", "cluster", "cache", "imaging", "batching", "modelimport", "config",
+          "error")),
+      Map.entry("jobs", Set.of("service", "inference", "imaging", "batching", "modelimport", "config", "error")),
       Map.entry("api", Set.of("jobs", "service", "inference", "cluster", "cache", "imaging", "batching",
-          "modelimport", "config")),
-      Map.entry(ROOT, Set.of("api", "jobs", "service", "inference", "cluster", "cache", "imaging", "batching",
+          "modelimport", "config", "error")),
+      Map.entry(ROOT, Set.of("error", "api", "jobs", "service", "inference", "cluster", "cache", "imaging", "batching",
           "modelimport", "config")));
 
   @Test

@@ -1,5 +1,6 @@
 package io.unimatte.api;
 
+import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
@@ -75,11 +76,11 @@ final class AccessControl implements Handler<RoutingContext> {
     if (enabled()) {
       if (key == null) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        ApiErrors.send(ctx, "missing_api_key", "this server needs an API key: X-Api-Key or Authorization: Bearer", 0);
+        ApiErrors.send(ctx, ErrorCode.MISSING_API_KEY, "this server needs an API key: X-Api-Key or Authorization: Bearer", 0);
         return;
       }
       if (!keys.contains(key)) {
-        ApiErrors.send(ctx, "invalid_api_key", "the API key is not valid", 0);
+        ApiErrors.send(ctx, ErrorCode.INVALID_API_KEY, "the API key is not valid", 0);
         return;
       }
     }
@@ -100,7 +101,7 @@ final class AccessControl implements Handler<RoutingContext> {
           .putHeader("X-RateLimit-Remaining", Long.toString(remaining))
           .putHeader("X-RateLimit-Reset", Long.toString(resetSecs));
       if (w[1] > perMinute) {
-        ApiErrors.send(ctx, "rate_limited", "more than " + perMinute + " requests this minute", resetSecs);
+        ApiErrors.send(ctx, ErrorCode.RATE_LIMITED, "more than " + perMinute + " requests this minute", resetSecs);
         return;
       }
     }

@@ -1,5 +1,6 @@
 package io.unimatte.api;
 
+import io.unimatte.error.ErrorCode;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
@@ -56,6 +57,6 @@ final class BodyCollector implements Handler<RoutingContext> {
 
   private void tooLarge(RoutingContext ctx) {
     ctx.response().putHeader("Connection", "close");
-    ApiErrors.send(ctx, "payload_too_large", "the request is larger than the " + limit + " bytes the server accepts", 0);
+    ApiErrors.send(ctx, ErrorCode.PAYLOAD_TOO_LARGE, "the request is larger than the " + limit + " bytes the server accepts", 0);
   }
 }

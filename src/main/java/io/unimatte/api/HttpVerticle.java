@@ -1,57 +1,49 @@
 package io.unimatte.api;
 
 import io.unimatte.cache.ResultCache;
-import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
-import io.unimatte.imaging.output.OutputOptions;
-import io.unimatte.inference.InferenceVerticle;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
-import io.unimatte.service.MatteException;
-import io.unimatte.service.MatteRequest;
-import io.unimatte.service.MatteResult;
 import io.unimatte.service.MattingService;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import java.util.Locale;
-import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
- * The HTTP API on the event loop: uploads in, cutouts out. Runs as several instances sharing
- * one port; all heavy work goes through {@link MattingService} (worker pool + inference verticle).
+ * The HTTP server on the event loop: routes, security, CORS and the web page; the handlers are the
+ * small {@code *Api} classes beside it, all over one {@link MattingService}. Runs as several instances
+ * sharing one port.
  *
- * <p>Deployment config: the whole {@code config.json}; the served models come as a {@link ModelCatalog}.
+ * <p>Deployment config: the whole {@code config.json}.
  */
 public final class HttpVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(HttpVerticle.class.getName());
-  /** Multipart field that carries the image. */
-  public static final String IMAGE_FIELD = "image";
-  private static final long STATUS_TIMEOUT_MS = 2_000;
+  /** Paths the page guard leaves open: the APIs have their own key check, health and docs stay public. */
+  private static final String PAGE_PATHS = "^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*";
 
+  private final MattingService service;
   private final ResultCache cache;
   private final ModelCatalog models;
-  private MattingService service;
-  private UrlFetcher urlFetcher;
   private HttpServer server;
 
   /**
-   * @param cache  the process-wide result cache, shared by every instance
-   * @param models the served models
+   * @param service the matting pipeline with its result cache, shared by every instance
+   * @param cache   the result cache, for its statistics
+   * @param models  the served models
    */
-  public HttpVerticle(ResultCache cache, ModelCatalog models) {
+  public HttpVerticle(MattingService service, ResultCache cache, ModelCatalog models) {
+    this.service = service;
     this.cache = cache;
     this.models = models;
   }
@@ -60,18 +52,18 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     JsonObject all = config();
     JsonObject http = all.getJsonObject("server");
-    service = MattingService.create(vertx, all.getJsonObject("imaging"), models);
-    urlFetcher = new UrlFetcher(vertx, all.getJsonObject("urlFetch"));
-    Router router = router(http);
+    int maxMessage = AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes");
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(AppConfig.requireString(http, "host"))
         .setPort(AppConfig.requireInt(http, "port"))
-        .setMaxWebSocketMessageSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes"))
-        .setMaxWebSocketFrameSize(AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes")));
-    return server.requestHandler(router).listen();
+        .setMaxWebSocketMessageSize(maxMessage)
+        .setMaxWebSocketFrameSize(maxMessage));
+    return server.requestHandler(router(all)).listen();
   }
 
-  private Router router(JsonObject http) {
+  private Router router(JsonObject all) {
+    JsonObject http = all.getJsonObject("server");
+    JsonObject security = all.getJsonObject("security");
     Router router = Router.router(vertx);
     router.route().handler(ctx -> {
       long t0 = System.currentTimeMillis();
@@ -79,13 +71,12 @@ public final class HttpVerticle extends VerticleBase {
           ? "other" : ctx.currentRoute().getPath(), ctx.response().getStatusCode(), System.currentTimeMillis() - t0));
       ctx.next();
     });
-    JsonObject security = config().getJsonObject("security");
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
       // closed by default: without this handler browsers refuse cross-origin calls
       CorsHandler cors = CorsHandler.create().allowedHeader("Content-Type").allowedHeader("X-Api-Key")
-          .allowedHeader("Authorization").allowedMethod(io.vertx.core.http.HttpMethod.GET)
-          .allowedMethod(io.vertx.core.http.HttpMethod.POST).allowedMethod(io.vertx.core.http.HttpMethod.DELETE);
+          .allowedHeader("Authorization").allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST)
+          .allowedMethod(HttpMethod.DELETE);
       origins.forEach(o -> cors.addOrigin(String.valueOf(o)));
       router.route().handler(cors);
     }
@@ -93,341 +84,43 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/*").handler(access);
     router.route("/v1.0/*").handler(access);
     router.route("/metrics").handler(access);
+    String webroot = AppConfig.requireString(http, "webroot");
     if (security.getBoolean("protectUi", false)) {
-      router.route().pathRegex("^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*").handler(access.pageGuard(AppConfig.requireString(http, "webroot")));
+      router.route().pathRegex(PAGE_PATHS).handler(access.pageGuard(webroot));
     }
-    router.get("/health").handler(this::health);
-    router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, statuses())));
-    router.get("/metrics").handler(this::metrics);
+    router.get("/health").handler(new HealthApi(vertx, models)::handle);
+    router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
+    router.get("/metrics").handler(new MetricsApi(vertx, models, cache)::handle);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
-    router.post("/api/v1/matte").handler(uploads).handler(this::matte);
-    JobsApi.mount(router, vertx, config(), uploads, models);
-    RemoveBgApi.mount(router, uploads, service, urlFetcher, models);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, config(), models));
-    router.route("/*").handler(StaticHandler.create(io.vertx.ext.web.handler.FileSystemAccess.RELATIVE,
-        AppConfig.requireString(http, "webroot")));
-    router.route().failureHandler(this::failure);
-    router.errorHandler(404, ctx -> ApiErrors.send(ctx, "not_found", "no such resource: " + ctx.request().path(), 0));
-    router.errorHandler(405, ctx -> ApiErrors.send(ctx, "method_not_allowed",
+    ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
+    MatteApi.mount(router, uploads, service, input, models);
+    JobsApi.mount(router, vertx, all, uploads, models);
+    RemoveBgApi.mount(router, uploads, service, input, models);
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));
+    router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
+    router.route().failureHandler(HttpVerticle::failure);
+    router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));
+    router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
     return router;
   }
 
-  /**
-   * Each model's last published status (loading, ready, failed). A cluster front loads no model:
-   * a model is ready there when at least one worker announces it ready.
-   */
-  private java.util.Map<String, JsonObject> statuses() {
-    return vertx.isClustered() ? statuses(workerStatuses())
-        : vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP);
-  }
-
-  /** Per model on a cluster front, from the workers' announcements. */
-  private static java.util.Map<String, JsonObject> statuses(List<JsonObject> announced) {
-    java.util.Map<String, JsonObject> byModel = new java.util.HashMap<>();
-    for (JsonObject w : announced) {
-      if ("ready".equals(w.getString("status"))) {
-        byModel.computeIfAbsent(w.getString("model"), m -> new JsonObject().put("status", "ready").put("model", m)
-            .put("workers", 0));
-        JsonObject s = byModel.get(w.getString("model"));
-        s.put("workers", s.getInteger("workers") + 1);
+  private static void failure(RoutingContext ctx) {
+    switch (ctx.statusCode()) {
+      case 413 -> ApiErrors.send(ctx, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.PAYLOAD_TOO_LARGE.defaultMessage(), 0);
+      case 403 -> ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, ErrorCode.FORBIDDEN_ORIGIN.defaultMessage(), 0);
+      case 400 -> ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "malformed request", 0);
+      case 404 -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0);
+      default -> {
+        LOG.severe("event=unhandled_failure path=" + ctx.request().path() + " status=" + ctx.statusCode()
+            + " error=" + ctx.failure());
+        ApiErrors.send(ctx, ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.defaultMessage(), 0);
       }
-    }
-    return byModel;
-  }
-
-  /** On a cluster front: the latest announcement of each (worker, model). */
-  private List<JsonObject> workerStatuses() {
-    return vertx.sharedData().<String, JsonObject>getLocalMap(InferenceRouter.WORKERS_MAP).values().stream()
-        .sorted(java.util.Comparator.comparing((JsonObject w) -> w.getString("node") + "/" + w.getString("model")))
-        .toList();
-  }
-
-  /**
-   * 200 with the default model's engine status (and every model's state under {@code models}) once
-   * the default model is warm; 503 while it loads or when it failed.
-   */
-  private void health(RoutingContext ctx) {
-    if (vertx.isClustered()) {
-      clusterHealth(ctx);
-      return;
-    }
-    String def = models.defaultModel();
-    java.util.Map<String, JsonObject> statuses = statuses();
-    JsonObject summary = ModelsApi.states(models, statuses);
-    JsonObject ready = statuses.get(def);
-    if (ready == null || !"ready".equals(ready.getString("status"))) {
-      String state = ready != null && "failed".equals(ready.getString("status")) ? "failed" : "starting";
-      ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
-          .putHeader("Retry-After", "5")
-          .end(new JsonObject().put("status", state).put("model", def).put("models", summary).encode());
-      return;
-    }
-    vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(def), new JsonObject(),
-            new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS))
-        .onComplete(ar -> {
-          JsonObject body = ar.succeeded() ? ar.result().body() : ready.copy().put("status", "busy");
-          ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
-              .putHeader("Content-Type", "application/json").end(body.put("models", summary).encode());
-        });
-  }
-
-  /**
-   * A cluster front loads no model: it is ready when it sees at least one worker, and lists the
-   * workers with their latest announced status.
-   */
-  private void clusterHealth(RoutingContext ctx) {
-    List<JsonObject> announced = workerStatuses();
-    JsonArray workers = new JsonArray();
-    announced.forEach(workers::add);
-    long nodes = announced.stream().map(w -> w.getString("node")).distinct().count();
-    String def = models.defaultModel();
-    java.util.Map<String, JsonObject> statuses = statuses(announced);
-    boolean ready = statuses.containsKey(def);
-    HttpServerResponse res = ctx.response().setStatusCode(ready ? 200 : 503).putHeader("Content-Type", "application/json");
-    if (!ready) {
-      res.putHeader("Retry-After", "5");
-    }
-    res.end(new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front").put("model", def)
-        .put("models", ModelsApi.states(models, statuses)).put("workerCount", nodes).put("workers", workers)
-        .encode());
-  }
-
-  /**
-   * The default model's engine counters: the local engine's, or on a cluster front the sum of the
-   * workers' announcements.
-   */
-  private Future<JsonObject> engineStatus() {
-    if (!vertx.isClustered()) {
-      return vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(models.defaultModel()),
-          new JsonObject(), new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).map(m -> m.body());
-    }
-    List<JsonObject> workers = workerStatuses().stream()
-        .filter(w -> models.defaultModel().equals(w.getString("model"))).toList();
-    if (workers.isEmpty()) {
-      return Future.failedFuture("no workers");
-    }
-    JsonObject sum = new JsonObject();
-    JsonArray histogram = new JsonArray();
-    for (JsonObject w : workers) {
-      for (String key : List.of("queueDepth", "submitted", "completed", "failed", "rejected", "timedOut", "batches",
-          "batchMillis")) {
-        sum.put(key, sum.getLong(key, 0L) + w.getLong(key, 0L));
-      }
-      JsonArray h = w.getJsonArray("batchSizeHistogram", new JsonArray());
-      for (int i = 0; i < h.size(); i++) {
-        if (i < histogram.size()) {
-          histogram.set(i, histogram.getLong(i) + h.getLong(i));
-        } else {
-          histogram.add(h.getLong(i));
-        }
-      }
-    }
-    return Future.succeededFuture(sum.put("batchSizeHistogram", histogram).put("workers", workers.size()));
-  }
-
-  private void metrics(RoutingContext ctx) {
-    engineStatus().onComplete(ar -> {
-          StringBuilder out = new StringBuilder(2048);
-          Metrics.appendRequests(out);
-          if (vertx.isClustered()) {
-            Metrics.gauge(out, "unimatte_workers", "inference workers this front sees", "gauge",
-                ar.succeeded() ? ar.result().getInteger("workers") : 0);
-          }
-          Metrics.gauge(out, "unimatte_model_ready", "1 once the model is loaded and warm", "gauge", ar.succeeded() ? 1 : 0);
-          if (ar.succeeded()) {
-            JsonObject s = ar.result();
-            Metrics.gauge(out, "unimatte_queue_depth", "images waiting for the model", "gauge", s.getInteger("queueDepth"));
-            Metrics.gauge(out, "unimatte_images_submitted_total", "images offered to the inference queue", "counter",
-                s.getLong("submitted"));
-            Metrics.gauge(out, "unimatte_images_completed_total", "images the model finished", "counter", s.getLong("completed"));
-            Metrics.gauge(out, "unimatte_images_failed_total", "images that failed in the engine", "counter", s.getLong("failed"));
-            Metrics.gauge(out, "unimatte_images_rejected_total", "images refused with queue_full", "counter", s.getLong("rejected"));
-            Metrics.gauge(out, "unimatte_images_timed_out_total", "images that waited past queueTimeoutMs", "counter",
-                s.getLong("timedOut"));
-            Metrics.gauge(out, "unimatte_batches_total", "session calls", "counter", s.getLong("batches"));
-            Metrics.gauge(out, "unimatte_inference_seconds_total", "time spent in session calls", "counter",
-                s.getLong("batchMillis", 0L) / 1000.0);
-            out.append("# HELP unimatte_batch_size_total session calls by batch size\n")
-                .append("# TYPE unimatte_batch_size_total counter\n");
-            var h = s.getJsonArray("batchSizeHistogram");
-            for (int i = 0; i < h.size(); i++) {
-              out.append("unimatte_batch_size_total{size=\"").append(i + 1).append("\"} ").append(h.getLong(i)).append('\n');
-            }
-          }
-          ResultCache.CacheStats cs = cache.stats();
-          Metrics.gauge(out, "unimatte_cache_hits_total", "answers served from the result cache", "counter", cs.hits());
-          Metrics.gauge(out, "unimatte_cache_misses_total", "lookups the result cache could not answer", "counter", cs.misses());
-          Metrics.gauge(out, "unimatte_cache_bytes", "weighted bytes held by the result cache", "gauge", cs.weightedBytes());
-          ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(out.toString());
-        });
-  }
-
-  private void matte(RoutingContext ctx) {
-    OutputOptions options;
-    String model;
-    try {
-      options = queryOptions(ctx);
-      model = ModelsApi.resolve(ctx.request().getParam("model"), models);
-    } catch (MatteException e) {
-      ApiErrors.send(ctx, e.code(), e.getMessage(), 0);
-      return;
-    }
-    String jobId = UUID.randomUUID().toString();
-    String[] key = new String[1];
-    // hashing megabytes is worker-pool work, not event-loop work
-    readImage(ctx).compose(bytes -> vertx.executeBlocking(() -> ResultCache.key(bytes, model, options.canonical()),
-            false).compose(k -> {
-          key[0] = k;
-          var hit = cache.get(key[0]);
-          if (hit.isPresent()) {
-            return Future.succeededFuture(hit.get());
-          }
-          return service.matte(new MatteRequest(jobId, 0, bytes, options, false, model)).map(res -> {
-            ResultCache.CachedResult c = new ResultCache.CachedResult(res.bytes(), res.contentType(), res.width(),
-                res.height(), res.model(), java.util.Map.of("X-Batch-Size", Integer.toString(res.batchSize()),
-                "X-Timing", res.timing().header()));
-            cache.put(key[0], c);
-            ctx.response().putHeader("X-Cache", "miss");
-            return c;
-          });
-        }))
-        .onSuccess(res -> {
-          if (!ctx.response().headers().contains("X-Cache")) {
-            ctx.response().putHeader("X-Cache", "hit");
-          }
-          sendResult(ctx, jobId, res);
-        })
-        .onFailure(err -> {
-          if (err instanceof MatteException me) {
-            ApiErrors.send(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
-          } else {
-            LOG.severe("event=request_error job=" + jobId + " error=" + err);
-            ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
-          }
-        });
-  }
-
-  /** Output options from the query string. */
-  static OutputOptions queryOptions(RoutingContext ctx) {
-    java.util.Map<String, String> params = new java.util.HashMap<>();
-    ctx.queryParams().forEach(e -> params.putIfAbsent(e.getKey(), e.getValue()));
-    return parseOptions(params);
-  }
-
-  /** Output options from request parameters, as every way in reads them. */
-  static OutputOptions parseOptions(java.util.Map<String, String> params) {
-    try {
-      return OutputOptions.parse(params);
-    } catch (OutputOptions.InvalidOptionException e) {
-      throw new MatteException(e.code(), e.getMessage());
-    }
-  }
-
-  /** Parses {@code output=}: rgba (cutout) or alpha (matte). */
-  static MatteRequest.OutputKind outputKind(String value) {
-    return switch (value.toLowerCase(Locale.ROOT)) {
-      case "rgba", "cutout" -> MatteRequest.OutputKind.RGBA;
-      case "alpha", "mask", "matte" -> MatteRequest.OutputKind.ALPHA;
-      default -> throw new MatteException("invalid_parameter", "output must be 'rgba' or 'alpha', got '" + value + "'");
-    };
-  }
-
-  /** The image bytes: the multipart field {@code image}, or the raw body of an image-typed request. */
-  private Future<byte[]> readImage(RoutingContext ctx) {
-    String type = ctx.request().getHeader("Content-Type");
-    String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
-    String url = ctx.request().getParam("image_url");
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
-    if (media.equals("multipart/form-data")) {
-      return vertx.executeBlocking(() -> Multipart.parse(body, Multipart.boundary(type)), false)
-          .compose(parts -> imageFromParts(parts, url));
-    }
-    return readNonMultipart(media, type, body, url);
-  }
-
-  private Future<byte[]> imageFromParts(List<Multipart.Part> parts, String url) {
-    for (Multipart.Part part : parts) {
-      if (IMAGE_FIELD.equals(part.name()) && part.filename() != null) {
-        return Future.succeededFuture(part.data());
-      }
-    }
-    for (Multipart.Part part : parts) {
-      if (IMAGE_FIELD.equals(part.name()) || "image_url".equals(part.name())) {
-        return IMAGE_FIELD.equals(part.name()) ? Future.succeededFuture(part.data()) : urlFetcher.fetch(part.text());
-      }
-    }
-    if (url != null) {
-      return urlFetcher.fetch(url);
-    }
-    return Future.failedFuture(new MatteException("missing_image",
-        "send the image as the multipart form field 'image' (curl -F image=@photo.jpg), or an 'image_url'"));
-  }
-
-  private Future<byte[]> readNonMultipart(String media, String type, byte[] body, String url) {
-    if (media.equals("application/json")) {
-      JsonObject json;
-      try {
-        json = new JsonObject(Buffer.buffer(body));
-      } catch (RuntimeException e) {
-        return Future.failedFuture(new MatteException("invalid_json", "the body is not a JSON object"));
-      }
-      if (json.getValue("image_b64") instanceof String b64) {
-        try {
-          return Future.succeededFuture(java.util.Base64.getMimeDecoder().decode(b64));
-        } catch (IllegalArgumentException e) {
-          return Future.failedFuture(new MatteException("invalid_base64", "image_b64 is not valid base64"));
-        }
-      }
-      if (json.getValue("image_url") instanceof String u) {
-        return urlFetcher.fetch(u);
-      }
-      return Future.failedFuture(new MatteException("missing_image", "the JSON body needs 'image_b64' or 'image_url'"));
-    }
-    if (media.startsWith("image/") || media.equals("application/octet-stream")) {
-      return Future.succeededFuture(body);
-    }
-    if (url != null) {
-      return urlFetcher.fetch(url);
-    }
-    return Future.failedFuture(new MatteException("unsupported_media_type",
-        "send multipart/form-data with a field 'image', the raw image with an image/* content type,"
-            + " JSON with 'image_b64' or 'image_url', or ?image_url=" + (media.isEmpty() ? "" : " (got '" + media + "')")));
-  }
-
-  private void sendResult(RoutingContext ctx, String jobId, ResultCache.CachedResult res) {
-    res.headers().forEach((k, v) -> ctx.response().putHeader(k, v));
-    ctx.response()
-        .putHeader("Content-Type", res.contentType())
-        .putHeader("X-Width", Integer.toString(res.width()))
-        .putHeader("X-Height", Integer.toString(res.height()))
-        .putHeader("X-Model", res.model())
-        .putHeader("X-Job-Id", jobId)
-        .end(Buffer.buffer(res.bytes()));
-  }
-
-  private void failure(RoutingContext ctx) {
-    int status = ctx.statusCode();
-    if (status == 413) {
-      ApiErrors.send(ctx, "payload_too_large", "the request is larger than the server accepts", 0);
-    } else if (status == 403) {
-      ApiErrors.send(ctx, "forbidden_origin", "cross-origin requests from this origin are not allowed", 0);
-    } else if (status == 400) {
-      ApiErrors.send(ctx, "invalid_parameter", "malformed request", 0);
-    } else if (status == 404) {
-      ApiErrors.send(ctx, "not_found", "no such resource: " + ctx.request().path(), 0);
-    } else {
-      LOG.severe("event=unhandled_failure path=" + ctx.request().path() + " status=" + status
-          + " error=" + ctx.failure());
-      ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
     }
   }
 
   @Override
   public Future<?> stop() {
-    if (service != null) {
-      service.close();
-    }
     return server == null ? Future.succeededFuture() : server.close();
   }
 }

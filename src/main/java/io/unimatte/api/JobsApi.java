@@ -1,10 +1,11 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
-import io.unimatte.service.MatteException;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
@@ -59,12 +60,11 @@ final class JobsApi {
   }
 
   private static void fail(RoutingContext ctx, Throwable err) {
-    if (err instanceof MatteException me) {
-      ApiErrors.send(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
-    } else if (err instanceof ReplyException re && re.failureCode() >= 400 && re.failureCode() < 600) {
-      ApiErrors.send(ctx, re.getMessage(), ApiErrors.message(re.getMessage()), 0);
+    if (err instanceof ReplyException re && re.failureCode() >= 400 && re.failureCode() < 600) {
+      ErrorCode code = ErrorCode.orInternal(re.getMessage());
+      ApiErrors.send(ctx, code, code.defaultMessage(), 0);
     } else {
-      ApiErrors.send(ctx, "internal_error", "unexpected error", 0);
+      ApiErrors.send(ctx, err);
     }
   }
 
@@ -72,16 +72,16 @@ final class JobsApi {
     OutputOptions output;
     String model;
     try {
-      output = HttpVerticle.queryOptions(ctx);
+      output = OutputOptions.parse(ImageInput.query(ctx));
       model = ModelsApi.resolve(ctx.request().getParam("model"), models);
-    } catch (MatteException e) {
+    } catch (CodedException e) {
       fail(ctx, e);
       return;
     }
     boolean withMatte = Boolean.parseBoolean(ctx.request().getParam("matte", "false"));
     String type = ctx.request().getHeader("Content-Type");
     if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
-      fail(ctx, new MatteException("unsupported_media_type",
+      fail(ctx, new CodedException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
           "send multipart/form-data with fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
       return;
     }
@@ -101,7 +101,7 @@ final class JobsApi {
         i++;
       }
       if (images.isEmpty()) {
-        throw new MatteException("missing_image",
+        throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
       return images;
@@ -137,10 +137,10 @@ final class JobsApi {
   private Future<JsonObject> job(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!JobStore.isValidId(id)) {
-      return Future.failedFuture(new MatteException("job_not_found", "no job '" + id + "'"));
+      return Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"));
     }
     return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", id))
-        .compose(m -> m.body() == null ? Future.failedFuture(new MatteException("job_not_found", "no job '" + id + "'"))
+        .compose(m -> m.body() == null ? Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"))
             : Future.succeededFuture(m.body()));
   }
 
@@ -164,18 +164,18 @@ final class JobsApi {
         n = -1;
       }
       if (n < 0 || n >= items.size()) {
-        ApiErrors.send(ctx, "item_not_found", "job " + j.getString("id") + " has items 0.." + (items.size() - 1), 0);
+        ApiErrors.send(ctx, ErrorCode.ITEM_NOT_FOUND, "job " + j.getString("id") + " has items 0.." + (items.size() - 1), 0);
         return;
       }
       JsonObject item = items.getJsonObject(n);
       String stage = item.getString("stage");
       if ("failed".equals(stage)) {
-        ApiErrors.send(ctx, "item_failed", "this image failed: " + item.getString("code") + " ("
+        ApiErrors.send(ctx, ErrorCode.ITEM_FAILED, "this image failed: " + item.getString("code") + " ("
             + item.getString("message") + ")", 0);
         return;
       }
       if (!"done".equals(stage)) {
-        ApiErrors.send(ctx, "item_not_ready", "this image is still " + stage, 1);
+        ApiErrors.send(ctx, ErrorCode.ITEM_NOT_READY, "this image is still " + stage, 1);
         return;
       }
       boolean alpha = "alpha".equalsIgnoreCase(ctx.request().getParam("output", ""));
@@ -184,7 +184,7 @@ final class JobsApi {
       String contentType = alpha ? "image/png" : item.getString("contentType", "image/png");
       vertx.fileSystem().exists(file.toString()).onSuccess(exists -> {
         if (!exists) {
-          ApiErrors.send(ctx, "item_not_found", alpha ? "no matte was stored for this job (submit with matte=true)"
+          ApiErrors.send(ctx, ErrorCode.ITEM_NOT_FOUND, alpha ? "no matte was stored for this job (submit with matte=true)"
               : "the result file is gone (retention cleanup)", 0);
           return;
         }

@@ -1,8 +1,9 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.modelimport.ModelDescriptor;
-import io.unimatte.service.MatteException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -24,7 +25,7 @@ final class ModelsApi {
     if (models.get(requested).isPresent() || models.failures().containsKey(requested)) {
       return requested;
     }
-    throw new MatteException("unknown_model", "model '" + requested + "' is not served here; served: "
+    throw new CodedException(ErrorCode.UNKNOWN_MODEL, "model '" + requested + "' is not served here; served: "
         + String.join(", ", models.models().keySet()));
   }
 

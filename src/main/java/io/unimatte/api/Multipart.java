@@ -1,6 +1,7 @@
 package io.unimatte.api;
 
-import io.unimatte.service.MatteException;
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -44,14 +45,14 @@ final class Multipart {
   /** All parts, in order; a malformed body fails with {@code invalid_multipart}. */
   static List<Part> parse(byte[] body, String boundary) {
     if (boundary == null || boundary.isEmpty()) {
-      throw new MatteException("invalid_multipart", "multipart/form-data without a boundary");
+      throw new CodedException(ErrorCode.INVALID_MULTIPART, "multipart/form-data without a boundary");
     }
     byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     byte[] separator = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     List<Part> parts = new ArrayList<>();
     int pos = indexOf(body, delimiter, 0);
     if (pos < 0) {
-      throw new MatteException("invalid_multipart", "the multipart body has no part");
+      throw new CodedException(ErrorCode.INVALID_MULTIPART, "the multipart body has no part");
     }
     pos += delimiter.length;
     while (true) {
@@ -59,18 +60,18 @@ final class Multipart {
         return parts; // closing delimiter
       }
       if (pos + 2 > body.length || body[pos] != '\r' || body[pos + 1] != '\n') {
-        throw new MatteException("invalid_multipart", "malformed multipart delimiter");
+        throw new CodedException(ErrorCode.INVALID_MULTIPART, "malformed multipart delimiter");
       }
       pos += CRLF.length;
       int headersEnd = indexOf(body, HEADER_END, pos);
       if (headersEnd < 0) {
-        throw new MatteException("invalid_multipart", "a multipart part has no end of headers");
+        throw new CodedException(ErrorCode.INVALID_MULTIPART, "a multipart part has no end of headers");
       }
       String headers = new String(body, pos, headersEnd - pos, StandardCharsets.UTF_8);
       int dataStart = headersEnd + HEADER_END.length;
       int dataEnd = indexOf(body, separator, dataStart);
       if (dataEnd < 0) {
-        throw new MatteException("invalid_multipart", "the multipart body ends inside a part (truncated upload?)");
+        throw new CodedException(ErrorCode.INVALID_MULTIPART, "the multipart body ends inside a part (truncated upload?)");
       }
       String name = null;
       String filename = null;

@@ -1,12 +1,12 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.ModelCatalog;
-import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
 import io.unimatte.service.MattingService;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,8 +15,6 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Locale;
@@ -40,47 +38,45 @@ final class RemoveBgApi {
   private static final String DEFAULT_SIZE = "preview";
 
   private final MattingService service;
-  private final UrlFetcher urls;
+  private final ImageInput input;
   private final ModelCatalog models;
 
-  private RemoveBgApi(MattingService service, UrlFetcher urls, ModelCatalog models) {
+  private RemoveBgApi(MattingService service, ImageInput input, ModelCatalog models) {
     this.service = service;
-    this.urls = urls;
+    this.input = input;
     this.models = models;
   }
 
-  static void mount(Router router, BodyCollector body, MattingService service, UrlFetcher urls, ModelCatalog models) {
-    RemoveBgApi api = new RemoveBgApi(service, urls, models);
+  static void mount(Router router, BodyCollector body, MattingService service, ImageInput input, ModelCatalog models) {
+    RemoveBgApi api = new RemoveBgApi(service, input, models);
     router.post("/v1.0/removebg").handler(body).handler(api::handle);
   }
 
-  private static void error(RoutingContext ctx, String code, String title, long retryAfter) {
-    int status = ApiErrors.status(code);
+  private static void error(RoutingContext ctx, ErrorCode code, String title, long retryAfter) {
+    int status = code.status();
     if (retryAfter > 0) {
       ctx.response().putHeader("Retry-After", Long.toString(retryAfter));
     }
     ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
         .end(new JsonObject().put("errors", new JsonArray().add(new JsonObject().put("title", title)
-            .put("code", code))).encode());
+            .put("code", code.code()))).encode());
   }
 
   private void handle(RoutingContext ctx) {
-    Map<String, String> p = new HashMap<>();
-    byte[][] file = new byte[1][];
-    // parsing a large multipart body is worker-pool work
-    ctx.vertx().executeBlocking(() -> {
-      collect(ctx, p, file);
-      return null;
-    }, false).onSuccess(v -> handle(ctx, p, file[0])).onFailure(err -> {
-      if (err instanceof MatteException e) {
-        error(ctx, e.code(), e.getMessage(), 0);
-      } else {
-        error(ctx, "internal_error", "unexpected error", 0);
-      }
-    });
+    input.form(ctx, ImageInput.REMOVE_BG).onSuccess(form -> handle(ctx, form))
+        .onFailure(err -> error(ctx, err));
   }
 
-  private void handle(RoutingContext ctx, Map<String, String> p, byte[] uploaded) {
+  private static void error(RoutingContext ctx, Throwable err) {
+    if (err instanceof CodedException e) {
+      error(ctx, e.error(), e.getMessage(), e.retryAfterSecs());
+    } else {
+      error(ctx, ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.defaultMessage(), 0);
+    }
+  }
+
+  private void handle(RoutingContext ctx, ImageInput.Form form) {
+    Map<String, String> p = form.params();
     String format = p.getOrDefault("format", "auto").toLowerCase(Locale.ROOT);
     String channels = p.getOrDefault("channels", "rgba").toLowerCase(Locale.ROOT);
     String type = p.getOrDefault("type", "auto").toLowerCase(Locale.ROOT);
@@ -91,14 +87,14 @@ final class RemoveBgApi {
       model = ModelsApi.resolve(p.get("model") != null ? p.get("model")
           : type.equals("person") ? models.personModel().orElse(null) : null, models);
       if (p.containsKey("bg_image_url") || p.containsKey("bg_image_file")) {
-        throw new MatteException("unsupported_parameter", "bg_image_url / bg_image_file are not supported; use bg_color");
+        throw new CodedException(ErrorCode.UNSUPPORTED_PARAMETER, "bg_image_url / bg_image_file are not supported; use bg_color");
       }
       if (!channels.equals("rgba") && !channels.equals("alpha")) {
-        throw new MatteException("invalid_parameter", "channels must be rgba or alpha");
+        throw new CodedException(ErrorCode.INVALID_PARAMETER, "channels must be rgba or alpha");
       }
       String size = p.getOrDefault("size", DEFAULT_SIZE).toLowerCase(Locale.ROOT);
       if (!SIZE_PIXELS.containsKey(size)) {
-        throw new MatteException("invalid_parameter", "size must be one of " + SIZE_PIXELS.keySet());
+        throw new CodedException(ErrorCode.INVALID_PARAMETER, "size must be one of " + SIZE_PIXELS.keySet());
       }
       Integer bg = p.get("bg_color") == null || p.get("bg_color").isBlank() ? null
           : OutputOptions.parseColor("bg_color", p.get("bg_color"));
@@ -108,7 +104,7 @@ final class RemoveBgApi {
         case "png", "jpg" -> format;
         case "jpeg" -> "jpg";
         case "zip" -> "jpg";
-        default -> throw new MatteException("invalid_parameter", "format must be auto, png, jpg or zip");
+        default -> throw new CodedException(ErrorCode.INVALID_PARAMETER, "format must be auto, png, jpg or zip");
       };
       Map<String, String> o = new HashMap<>();
       o.put("output", channels.equals("alpha") && !format.equals("zip") ? "alpha" : "rgba");
@@ -125,82 +121,16 @@ final class RemoveBgApi {
       OutputOptions parsed = OutputOptions.parse(o);
       options = new OutputOptions(parsed.matteOnly(), parsed.format(), parsed.background(), parsed.crop(),
           parsed.cropMargin(), parsed.cropMarginPercent(), SIZE_PIXELS.get(size), 0, 0, parsed.jpegQuality());
-    } catch (OutputOptions.InvalidOptionException e) {
-      error(ctx, e.code(), e.getMessage(), 0);
-      return;
-    } catch (MatteException e) {
-      error(ctx, e.code(), e.getMessage(), 0);
+    } catch (CodedException e) {
+      error(ctx, e.error(), e.getMessage(), 0);
       return;
     }
     boolean zip = format.equals("zip");
     String jobId = UUID.randomUUID().toString();
-    input(p, uploaded)
+    input.image(form, ImageInput.REMOVE_BG)
         .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, zip, model)))
         .onSuccess(res -> reply(ctx, res, zip, type.equals("auto") ? "other" : type))
-        .onFailure(err -> {
-          if (err instanceof MatteException me) {
-            error(ctx, me.code(), me.getMessage(), me.retryAfterSecs());
-          } else {
-            error(ctx, "internal_error", "unexpected error", 0);
-          }
-        });
-  }
-
-  private Future<byte[]> input(Map<String, String> p, byte[] file) {
-    if (file != null) {
-      return Future.succeededFuture(file);
-    }
-    if (p.get("image_file_b64") != null) {
-      try {
-        return Future.succeededFuture(Base64.getMimeDecoder().decode(p.get("image_file_b64")));
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(new MatteException("invalid_base64", "image_file_b64 is not valid base64"));
-      }
-    }
-    if (p.get("image_url") != null) {
-      return urls.fetch(p.get("image_url"));
-    }
-    return Future.failedFuture(new MatteException("missing_image",
-        "no image given: send image_file, image_file_b64 or image_url"));
-  }
-
-  private static void collect(RoutingContext ctx, Map<String, String> p, byte[][] file) {
-    ctx.queryParams().forEach(e -> p.putIfAbsent(e.getKey(), e.getValue()));
-    String type = ctx.request().getHeader("Content-Type");
-    String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
-    switch (media) {
-      case "multipart/form-data" -> {
-        for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
-          if ("image_file".equals(part.name())) {
-            file[0] = part.data();
-          } else if (part.name() != null) {
-            p.put(part.name(), part.text());
-          }
-        }
-      }
-      case "application/x-www-form-urlencoded" -> {
-        for (String pair : new String(body, StandardCharsets.US_ASCII).split("&")) {
-          int eq = pair.indexOf('=');
-          if (eq > 0) {
-            p.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-          }
-        }
-      }
-      case "application/json" -> {
-        JsonObject json;
-        try {
-          json = new JsonObject(Buffer.buffer(body));
-        } catch (RuntimeException e) {
-          throw new MatteException("invalid_json", "the body is not a JSON object");
-        }
-        json.forEach(e -> p.put(e.getKey(), String.valueOf(e.getValue())));
-      }
-      case "" -> { }
-      default -> throw new MatteException("unsupported_media_type",
-          "send multipart/form-data, application/x-www-form-urlencoded or application/json");
-    }
+        .onFailure(err -> error(ctx, err));
   }
 
   private void reply(RoutingContext ctx, MatteResult res, boolean zip, String type) {
@@ -216,7 +146,7 @@ final class RemoveBgApi {
         z.write(res.matteBytes());
         z.closeEntry();
       } catch (IOException e) {
-        error(ctx, "internal_error", "could not build the zip", 0);
+        error(ctx, ErrorCode.INTERNAL_ERROR, "could not build the zip", 0);
         return;
       }
       bytes = out.toByteArray();
@@ -226,6 +156,7 @@ final class RemoveBgApi {
         .putHeader("X-Height", Integer.toString(res.height()))
         .putHeader("X-Type", type)
         .putHeader("X-Credits-Charged", "0")
+        .putHeader("X-Cache", res.cacheHit() ? "hit" : "miss")
         .putHeader("X-Model", res.model());
     String accept = ctx.request().getHeader("Accept");
     if (accept != null && accept.toLowerCase(Locale.ROOT).contains("application/json")) {

@@ -1,7 +1,8 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
-import io.unimatte.service.MatteException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -61,37 +62,37 @@ final class UrlFetcher {
     try {
       uri = URI.create(url.trim());
     } catch (IllegalArgumentException e) {
-      return Future.failedFuture(new MatteException("invalid_url", "image_url is not a valid URL"));
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, "image_url is not a valid URL"));
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
-      return Future.failedFuture(new MatteException("invalid_url", "image_url must be an http(s) URL with a host"));
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, "image_url must be an http(s) URL with a host"));
     }
     String host = uri.getHost();
     int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? HTTPS_PORT : HTTP_PORT;
     return vertx.executeBlocking(() -> resolveAllowed(host), false).compose(ip -> {
       long left = deadline - System.currentTimeMillis();
       if (left <= 0) {
-        return Future.failedFuture(new MatteException("url_timeout", "image_url did not answer in time"));
+        return Future.failedFuture(new CodedException(ErrorCode.URL_TIMEOUT, "image_url did not answer in time"));
       }
       CappedBuffer body = new CappedBuffer(maxBytes);
       return client.requestAbs(HttpMethod.GET, SocketAddress.inetSocketAddress(port, ip.getHostAddress()), url)
           .timeout(left)
           .as(BodyCodec.pipe(body))
           .send()
-          .recover(err -> Future.failedFuture(err instanceof MatteException ? err
-              : body.overflow ? new MatteException("url_too_large", "image_url is larger than " + maxBytes + " bytes")
-              : new MatteException("url_fetch_failed", "image_url could not be fetched: " + err.getMessage())))
+          .recover(err -> Future.failedFuture(err instanceof CodedException ? err
+              : body.overflow ? new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + maxBytes + " bytes")
+              : new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url could not be fetched: " + err.getMessage())))
           .compose(resp -> {
             int status = resp.statusCode();
             if (status >= 300 && status < 400 && resp.getHeader("Location") != null) {
               if (hop >= maxRedirects) {
-                return Future.failedFuture(new MatteException("url_fetch_failed", "too many redirects"));
+                return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "too many redirects"));
               }
               return fetch(uri.resolve(resp.getHeader("Location")).toString(), hop + 1, deadline);
             }
             if (status != 200) {
-              return Future.failedFuture(new MatteException("url_fetch_failed", "image_url answered HTTP " + status));
+              return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url answered HTTP " + status));
             }
             return Future.succeededFuture(body.bytes());
           });
@@ -104,12 +105,12 @@ final class UrlFetcher {
     try {
       all = InetAddress.getAllByName(host);
     } catch (UnknownHostException e) {
-      throw new MatteException("url_fetch_failed", "image_url's host does not resolve");
+      throw new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url's host does not resolve");
     }
     for (InetAddress a : all) {
       String why = refusal(a);
       if (why != null) {
-        throw new MatteException("url_forbidden", "image_url points to a " + why + " address, which is not allowed");
+        throw new CodedException(ErrorCode.URL_FORBIDDEN, "image_url points to a " + why + " address, which is not allowed");
       }
     }
     return all[0];
@@ -177,7 +178,7 @@ final class UrlFetcher {
     public Future<Void> write(Buffer chunk) {
       if (data.length() + (long) chunk.length() > cap) {
         overflow = true;
-        return Future.failedFuture(new MatteException("url_too_large", "image_url is larger than " + cap + " bytes"));
+        return Future.failedFuture(new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + cap + " bytes"));
       }
       data.appendBuffer(chunk);
       return Future.succeededFuture();

@@ -1,12 +1,13 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
-import io.unimatte.service.MatteException;
 import io.unimatte.imaging.output.OutputOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -58,7 +59,7 @@ final class WebSocketApi {
 
   static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
     if (!ctx.request().canUpgradeToWebSocket()) {
-      ApiErrors.send(ctx, "invalid_parameter", "this endpoint speaks WebSocket only", 0);
+      ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
     }
     ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
@@ -76,7 +77,7 @@ final class WebSocketApi {
     }));
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(JobsVerticle.EVENTS, m -> onItem(m.body())));
     ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(b -> error(null, "invalid_message", "send JSON text messages; images go base64 in 'submit'"));
+    ws.binaryMessageHandler(b -> error(null, ErrorCode.INVALID_MESSAGE, "send JSON text messages; images go base64 in 'submit'"));
     ws.exceptionHandler(err -> LOG.fine("event=ws_error error=" + err.getMessage()));
     ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
     send(new JsonObject().put("type", "hello").put("api", "unimatte-ws/1"));
@@ -88,8 +89,8 @@ final class WebSocketApi {
     }
   }
 
-  private void error(String ref, String code, String message) {
-    JsonObject e = new JsonObject().put("type", "error").put("code", code).put("message", message);
+  private void error(String ref, ErrorCode code, String message) {
+    JsonObject e = new JsonObject().put("type", "error").put("code", code.code()).put("message", message);
     if (ref != null) {
       e.put("ref", ref);
     }
@@ -101,7 +102,7 @@ final class WebSocketApi {
     try {
       msg = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
-      error(null, "invalid_json", "messages must be JSON objects");
+      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
       return;
     }
     String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
@@ -114,23 +115,23 @@ final class WebSocketApi {
         send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
       }
       case "submit" -> submit(ref, msg);
-      default -> error(ref, "unknown_type", "unknown message type '" + msg.getString("type")
+      default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + msg.getString("type")
           + "' (use submit, subscribe, unsubscribe, ping)");
     }
   }
 
   private void subscribe(String ref, String jobId, boolean results) {
     if (!JobStore.isValidId(jobId)) {
-      error(ref, "job_not_found", "no job '" + jobId + "'");
+      error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
       return;
     }
     if (subscribed.size() >= maxSubscriptions && !subscribed.contains(jobId)) {
-      error(ref, "too_many_subscriptions", "at most " + maxSubscriptions + " jobs per socket");
+      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
       return;
     }
     vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", jobId)).onSuccess(m -> {
       if (m.body() == null) {
-        error(ref, "job_not_found", "no job '" + jobId + "'");
+        error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
         return;
       }
       subscribed.add(jobId);
@@ -153,11 +154,11 @@ final class WebSocketApi {
           params.put(k, String.valueOf(msg.getValue(k)));
         }
       }
-      output = HttpVerticle.parseOptions(params);
+      output = OutputOptions.parse(params);
       model = ModelsApi.resolve(params.get("model"), models);
       JsonArray list = msg.getJsonArray("images");
       if (list == null || list.isEmpty()) {
-        throw new MatteException("missing_image", "'images' must be a non-empty array of {name, data (base64)}");
+        throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
       }
       for (int i = 0; i < list.size(); i++) {
         JsonObject img = list.getJsonObject(i);
@@ -165,15 +166,15 @@ final class WebSocketApi {
         try {
           data = Base64.getDecoder().decode(img.getString("data", ""));
         } catch (IllegalArgumentException e) {
-          throw new MatteException("invalid_base64", "images[" + i + "].data is not valid base64");
+          throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
         }
         images.add(new JobSubmission.NamedImage(JobsApi.safeName(img.getString("name"), i), data));
       }
-    } catch (MatteException e) {
-      error(ref, e.code(), e.getMessage());
+    } catch (CodedException e) {
+      error(ref, e.error(), e.getMessage());
       return;
     } catch (ClassCastException e) {
-      error(ref, "invalid_message", "'images' must be an array of {name, data (base64)}");
+      error(ref, ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
       return;
     }
     boolean results = msg.getBoolean("results", true);
@@ -187,8 +188,8 @@ final class WebSocketApi {
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", m.body()));
         })
         .onFailure(err -> {
-          String code = err instanceof ReplyException re ? re.getMessage() : "internal_error";
-          error(ref, code, ApiErrors.message(code));
+          ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
+          error(ref, code, code.defaultMessage());
         });
   }
 
@@ -212,8 +213,9 @@ final class WebSocketApi {
           .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
               .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
               .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+              .put("cached", item.getBoolean("cached", false))
               .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
-          .onFailure(err -> error(null, "item_not_found", "result of item " + index + " is gone"))
+          .onFailure(err -> error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone"))
           .onComplete(ar -> {
             pendingReads.merge(jobId, -1, Integer::sum);
             maybeJobDone(jobId);

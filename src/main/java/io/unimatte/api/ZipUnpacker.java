@@ -1,7 +1,8 @@
 package io.unimatte.api;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import io.unimatte.jobs.JobSubmission;
-import io.unimatte.service.MatteException;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -48,11 +49,11 @@ final class ZipUnpacker {
       byte[] buf = new byte[BUFFER];
       while ((e = in.getNextEntry()) != null) {
         if (++entries > maxEntries) {
-          throw new MatteException("zip_too_many_entries", "the zip has more than " + maxEntries + " entries");
+          throw new CodedException(ErrorCode.ZIP_TOO_MANY_ENTRIES, "the zip has more than " + maxEntries + " entries");
         }
         String name = e.getName().replace('\\', '/');
         if (name.startsWith("/") || name.matches("^[A-Za-z]:.*") || List.of(name.split("/")).contains("..")) {
-          throw new MatteException("zip_unsafe_path", "the zip entry '" + name + "' points outside the archive");
+          throw new CodedException(ErrorCode.ZIP_UNSAFE_PATH, "the zip entry '" + name + "' points outside the archive");
         }
         String lower = name.toLowerCase(Locale.ROOT);
         if (e.isDirectory() || name.contains("/__MACOSX/") || name.startsWith("__MACOSX/")
@@ -64,17 +65,17 @@ final class ZipUnpacker {
         while ((n = in.read(buf)) > 0) {
           total += n;
           if (total > maxTotalBytes) {
-            throw new MatteException("zip_too_large", "the zip inflates to more than " + maxTotalBytes + " bytes");
+            throw new CodedException(ErrorCode.ZIP_TOO_LARGE, "the zip inflates to more than " + maxTotalBytes + " bytes");
           }
           data.write(buf, 0, n);
         }
         out.add(new JobSubmission.NamedImage(name.substring(name.lastIndexOf('/') + 1), data.toByteArray()));
       }
     } catch (IOException e) {
-      throw new MatteException("zip_invalid", "the zip could not be read: " + e.getMessage());
+      throw new CodedException(ErrorCode.ZIP_INVALID, "the zip could not be read: " + e.getMessage());
     }
     if (out.isEmpty()) {
-      throw new MatteException("missing_image", "the zip holds no image files");
+      throw new CodedException(ErrorCode.MISSING_IMAGE, "the zip holds no image files");
     }
     return out;
   }

@@ -34,22 +34,29 @@ import java.util.concurrent.Executor;
 public interface ResultCache {
 
   /**
-   * A cached answer, exactly what the HTTP layer sends back.
+   * A cached answer: what the matting pipeline produced for one image.
    *
    * @param bytes       the encoded result (shared, never copied; do not mutate)
+   * @param matteBytes  the grey matte PNG that was asked for beside it, or null (shared, never copied)
    * @param contentType its media type, e.g. {@code image/png}
    * @param width       result width in pixels
    * @param height      result height in pixels
    * @param model       the model that produced it
-   * @param headers     extra response headers to replay (copied, unmodifiable)
+   * @param headers     extra facts to replay, e.g. response headers (copied, unmodifiable)
    */
-  record CachedResult(byte[] bytes, String contentType, int width, int height, String model,
+  record CachedResult(byte[] bytes, byte[] matteBytes, String contentType, int width, int height, String model,
                       Map<String, String> headers) {
     /**
      * Rough heap cost of one entry beyond its payload (key string, headers, record, cache node),
      * so that many tiny results still count against the bound.
      */
     public static final int OVERHEAD_BYTES = 512;
+
+    /** A result without a matte beside it. */
+    public CachedResult(byte[] bytes, String contentType, int width, int height, String model,
+                        Map<String, String> headers) {
+      this(bytes, null, contentType, width, height, model, headers);
+    }
 
     /** Validates and takes an unmodifiable copy of {@code headers} (null means none). */
     public CachedResult {
@@ -59,15 +66,16 @@ public interface ResultCache {
       headers = headers == null ? Map.of() : Map.copyOf(headers);
     }
 
-    /** Weight against {@code maxBytes}: {@code bytes.length + OVERHEAD_BYTES}. */
+    /** Weight against {@code maxBytes}: the payload bytes (result and matte) plus {@code OVERHEAD_BYTES}. */
     public long weight() {
-      return (long) bytes.length + OVERHEAD_BYTES;
+      return (long) bytes.length + (matteBytes == null ? 0 : matteBytes.length) + OVERHEAD_BYTES;
     }
 
     /** Summarises the payload instead of printing an array identity. */
     @Override
     public String toString() {
-      return "CachedResult[" + bytes.length + " bytes, " + contentType + ", " + width + "x" + height
+      return "CachedResult[" + bytes.length + " bytes, " + (matteBytes == null ? "" : "matte " + matteBytes.length
+          + " bytes, ") + contentType + ", " + width + "x" + height
           + ", model=" + model + ", headers=" + headers + "]";
     }
   }

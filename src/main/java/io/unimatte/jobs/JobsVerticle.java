@@ -1,5 +1,6 @@
 package io.unimatte.jobs;
 
+import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.LocalCodec;
@@ -60,7 +61,7 @@ public final class JobsVerticle extends VerticleBase {
   private final Deque<String> pendingJob = new ArrayDeque<>();
   private final Set<String> running = new HashSet<>();
   private JobStore store;
-  private MattingService service;
+  private final MattingService service;
   private int inFlight;
   private int maxInFlight;
   private int maxItems;
@@ -75,9 +76,13 @@ public final class JobsVerticle extends VerticleBase {
     }
   }
 
-  /** @param models the served models (jobs name one per job) */
-  public JobsVerticle(ModelCatalog models) {
+  /**
+   * @param models  the served models (jobs name one per job)
+   * @param service the matting pipeline (with its result cache), owned by the caller
+   */
+  public JobsVerticle(ModelCatalog models, MattingService service) {
     this.models = models;
+    this.service = service;
   }
 
   @Override
@@ -102,7 +107,6 @@ public final class JobsVerticle extends VerticleBase {
       }
       return loaded;
     }).map(loaded -> {
-      service = MattingService.create(vertx, all.getJsonObject("imaging"), models);
       // newest first on disk; keep insertion order oldest → newest here
       for (int i = loaded.size() - 1; i >= 0; i--) {
         jobs.put(loaded.get(i).getString("id"), loaded.get(i));
@@ -135,7 +139,7 @@ public final class JobsVerticle extends VerticleBase {
     for (Object o : job.getJsonArray("items")) {
       JsonObject item = (JsonObject) o;
       if (!TERMINAL.contains(item.getString("stage"))) {
-        item.put("stage", "failed").put("code", "interrupted").put("retryable", true)
+        item.put("stage", "failed").put("code", ErrorCode.INTERRUPTED.code()).put("retryable", true)
             .put("message", "the server stopped before this image was finished; submit it again");
         changed = true;
       }
@@ -170,16 +174,16 @@ public final class JobsVerticle extends VerticleBase {
   private void create(Message<JobSubmission> msg) {
     JobSubmission s = msg.body();
     if (s.images().isEmpty()) {
-      msg.fail(400, "missing_image");
+      msg.fail(ErrorCode.MISSING_IMAGE.status(), ErrorCode.MISSING_IMAGE.code());
       return;
     }
     if (s.images().size() > maxItems) {
-      msg.fail(413, "too_many_items");
+      msg.fail(ErrorCode.TOO_MANY_ITEMS.status(), ErrorCode.TOO_MANY_ITEMS.code());
       return;
     }
     long mine = running.stream().filter(r -> s.client().equals(jobs.get(r).getString("client"))).count();
     if (mine >= maxJobsPerClient) {
-      msg.fail(429, "too_many_jobs");
+      msg.fail(ErrorCode.TOO_MANY_JOBS.status(), ErrorCode.TOO_MANY_JOBS.code());
       return;
     }
     String id = UUID.randomUUID().toString();
@@ -245,10 +249,10 @@ public final class JobsVerticle extends VerticleBase {
             MatteResult r = ar.result();
             item.put("stage", "done").put("width", r.width()).put("height", r.height())
                 .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
-                .put("contentType", r.contentType())
+                .put("contentType", r.contentType()).put("cached", r.cacheHit())
                 .put("url", "/api/v1/jobs/" + id + "/items/" + index);
             finishItem(job, item);
-          } else if (ar.cause() instanceof MatteException me && "queue_full".equals(me.code()) && jobs.containsKey(id)) {
+          } else if (ar.cause() instanceof MatteException me && me.error() == ErrorCode.QUEUE_FULL && jobs.containsKey(id)) {
             // the live traffic filled the queue: this item waits its turn instead of failing
             item.put("stage", "queued");
             vertx.setTimer(Math.max(1, me.retryAfterSecs()) * 1000, t -> {
@@ -258,19 +262,15 @@ public final class JobsVerticle extends VerticleBase {
             });
           } else {
             MatteException me = ar.cause() instanceof MatteException m ? m
-                : new MatteException("internal_error", String.valueOf(ar.cause().getMessage()));
+                : new MatteException(ErrorCode.INTERNAL_ERROR, String.valueOf(ar.cause().getMessage()));
             item.put("stage", "failed").put("code", me.code()).put("message", me.getMessage())
-                .put("retryable", isRetryable(me.code()));
+                .put("retryable", me.error().retryable());
             finishItem(job, item);
           }
           dispatch();
         });
   }
 
-  private static boolean isRetryable(String code) {
-    return Set.of("queue_timeout", "inference_failed", "shutting_down", "model_not_ready", "internal_error",
-        "inference_timeout", "worker_lost").contains(code);
-  }
 
   private void finishItem(JsonObject job, JsonObject item) {
     String id = job.getString("id");
@@ -342,9 +342,6 @@ public final class JobsVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    if (service != null) {
-      service.close();
-    }
     // images not finished now will not be: fail them with a retryable code before the last save
     // (a crash skips this; the next start then marks them the same way)
     List<Future<Object>> saves = new ArrayList<>();

@@ -11,12 +11,43 @@ package io.unimatte.service;
  * @param batchSize   images that shared the session call
  * @param timing      where the time went
  * @param matteBytes  the grey matte as PNG when asked for ({@code withMatte}), else null
+ * @param cacheHit    true when the result cache answered (batch size and timing are then the original run's)
  */
 public record MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
-                          Timing timing, byte[] matteBytes) {
+                          Timing timing, byte[] matteBytes, boolean cacheHit) {
+
+  /** A result the pipeline just computed. */
+  public MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
+                     Timing timing, byte[] matteBytes) {
+    this(bytes, contentType, width, height, model, batchSize, timing, matteBytes, false);
+  }
+
+  /** The same result as answered from the cache. */
+  public MatteResult asCacheHit() {
+    return new MatteResult(bytes, contentType, width, height, model, batchSize, timing, matteBytes, true);
+  }
 
   /** Milliseconds per stage. */
   public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {
+    /** Parses {@link #header()}; zeros for missing or broken parts. */
+    public static Timing parse(String header) {
+      long[] v = new long[4];
+      String[] names = {"decode", "queue", "infer", "encode"};
+      for (String part : header == null ? new String[0] : header.split(";")) {
+        String[] kv = part.split("=", 2);
+        for (int i = 0; i < names.length; i++) {
+          if (kv.length == 2 && kv[0].trim().equals(names[i])) {
+            try {
+              v[i] = Long.parseLong(kv[1].trim());
+            } catch (NumberFormatException e) {
+              v[i] = 0;
+            }
+          }
+        }
+      }
+      return new Timing(v[0], v[1], v[2], v[3]);
+    }
+
     /** As a header value: {@code decode=12;queue=340;infer=2100;encode=45}. */
     public String header() {
       return "decode=" + decodeMs + ";queue=" + queueMs + ";infer=" + inferMs + ";encode=" + encodeMs;

@@ -1,13 +1,16 @@
 package io.unimatte.service;
 
+import io.unimatte.cache.ResultCache;
+import io.unimatte.config.AppConfig;
 import io.unimatte.inference.ModelCatalog;
+import io.unimatte.service.impl.CachingMattingService;
 import io.unimatte.service.impl.DefaultMattingService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The matting pipeline every way in shares (HTTP upload, batch job, WebSocket):
+ * The matting pipeline every way in shares (HTTP upload, remove.bg, batch job, WebSocket):
  * decode and preprocess on the imaging worker pool, inference over the event bus, then
  * upscale, compose and encode on the worker pool again. Never blocks the caller's event loop.
  *
@@ -25,6 +28,12 @@ public interface MattingService {
    */
   static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models) {
     return new DefaultMattingService(vertx, imaging, models);
+  }
+
+  /** The pipeline behind the result cache: what every way in uses. */
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, ResultCache cache) {
+    return new CachingMattingService(vertx, create(vertx, imaging, models), cache, models,
+        AppConfig.requireInt(imaging, "workerPoolSize"));
   }
 
   /** Cuts out one image; fails with a {@link MatteException} carrying a stable code. */

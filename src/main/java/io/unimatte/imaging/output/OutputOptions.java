@@ -1,5 +1,7 @@
 package io.unimatte.imaging.output;
 
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
 import java.util.Locale;
 import java.util.Map;
 
@@ -45,26 +47,21 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
       DEFAULT_JPEG_QUALITY);
 
   /** A bad value, with the parameter it came in. */
-  public static final class InvalidOptionException extends IllegalArgumentException {
+  public static final class InvalidOptionException extends CodedException {
+    private static final long serialVersionUID = 1L;
     private final String parameter;
-    private final String code;
 
     public InvalidOptionException(String parameter, String message) {
-      this("invalid_parameter", parameter, message);
+      this(ErrorCode.INVALID_PARAMETER, parameter, message);
     }
 
-    public InvalidOptionException(String code, String parameter, String message) {
-      super(message);
-      this.code = code;
+    public InvalidOptionException(ErrorCode code, String parameter, String message) {
+      super(code, message);
       this.parameter = parameter;
     }
 
     public String parameter() {
       return parameter;
-    }
-
-    public String code() {
-      return code;
     }
   }
 
@@ -81,7 +78,7 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
     String format = switch (p.getOrDefault("format", "png").toLowerCase(Locale.ROOT)) {
       case "png", "auto" -> "png";
       case "jpg", "jpeg" -> "jpg";
-      case "webp" -> throw new InvalidOptionException("unsupported_output_format", "format",
+      case "webp" -> throw new InvalidOptionException(ErrorCode.UNSUPPORTED_OUTPUT_FORMAT, "format",
           "WebP output is not available (no encoder); use png or jpg");
       default -> throw new InvalidOptionException("format", "format must be png or jpg, got '" + p.get("format") + "'");
     };

@@ -1,5 +1,6 @@
 package io.unimatte.service.impl;
 
+import io.unimatte.error.ErrorCode;
 import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
 import io.unimatte.imaging.output.OutputOptions;
@@ -85,7 +86,7 @@ public final class DefaultMattingService implements MattingService {
               .compose(msg -> {
                 InferenceReply r = msg.body();
                 if (r.failed()) {
-                  return Future.failedFuture(new MatteException(r.errorCode(), r.errorMessage(), r.retryAfterSecs()));
+                  return Future.failedFuture(new MatteException(ErrorCode.orInternal(r.errorCode()), r.errorMessage(), r.retryAfterSecs()));
                 }
                 return pool.executeBlocking(() -> finish(req, model, prep, r), false);
               });
@@ -98,7 +99,7 @@ public final class DefaultMattingService implements MattingService {
         })
         .recover(err -> {
           MatteException me = err instanceof MatteException m ? m
-              : new MatteException("internal_error", "unexpected failure: " + err.getMessage());
+              : new MatteException(ErrorCode.INTERNAL_ERROR, "unexpected failure: " + err.getMessage());
           if (!(err instanceof MatteException)) {
             LOG.severe("event=matte_error job=" + req.jobId() + " item=" + req.index() + " error=" + err);
           } else {
@@ -114,7 +115,7 @@ public final class DefaultMattingService implements MattingService {
     try {
       img = decoder.decode(req.data());
     } catch (ImageDecodeException e) {
-      throw new MatteException(e.code(), e.getMessage());
+      throw new MatteException(ErrorCode.orInternal(e.code()), e.getMessage());
     }
     ModelInput input = ModelInputs.prepare(img, model);
     return new Prepared(img, input, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
@@ -145,10 +146,10 @@ public final class DefaultMattingService implements MattingService {
       if (status != null && "failed".equals(status.getString("status"))) {
         return unavailable(model);
       }
-      return new MatteException("model_not_ready", "model '" + model + "' is not loaded yet", 1);
+      return new MatteException(ErrorCode.MODEL_NOT_READY, "model '" + model + "' is not loaded yet", 1);
     }
     if (err instanceof ReplyException re && re.failureType() == ReplyFailure.TIMEOUT) {
-      return new MatteException("inference_timeout", "the model did not answer in time");
+      return new MatteException(ErrorCode.INFERENCE_TIMEOUT, "the model did not answer in time");
     }
     return err;
   }
@@ -156,10 +157,10 @@ public final class DefaultMattingService implements MattingService {
   private MatteException unavailable(String model) {
     JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
     if (status != null && "failed".equals(status.getString("status"))) {
-      return new MatteException("model_unavailable", "model '" + model + "' failed to load: "
+      return new MatteException(ErrorCode.MODEL_UNAVAILABLE, "model '" + model + "' failed to load: "
           + status.getString("error"));
     }
-    return new MatteException("unknown_model", "model '" + model + "' is not served here; served: "
+    return new MatteException(ErrorCode.UNKNOWN_MODEL, "model '" + model + "' is not served here; served: "
         + String.join(", ", models.models().keySet()));
   }
 
