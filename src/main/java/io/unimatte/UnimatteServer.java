@@ -39,8 +39,6 @@ public final class UnimatteServer {
   private static final Logger LOG = Logger.getLogger(UnimatteServer.class.getName());
   /** Prefix of the worker pool of each model's inference verticle (one thread per session). */
   public static final String INFERENCE_POOL = "unimatte-inference";
-  /** Extra wait of a front for one worker attempt beyond the worker's queue timeout: the batch in flight. */
-  private static final long BATCH_MARGIN_MS = 60_000;
   /** Local map (and key) holding this process's cluster node id, when clustered. */
   private static final String NODE_MAP = "unimatte.node";
 
@@ -111,7 +109,7 @@ public final class UnimatteServer {
                                          ClusterMembership membership) {
     InferenceVerticle.registerCodecs(vertx.eventBus());
     ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
-    long replyTimeout = AppConfig.requireLong(config.section("inference"), "queueTimeoutMs") + BATCH_MARGIN_MS;
+    long replyTimeout = replyTimeoutMs(config);
     return vertx.deployVerticle(new InferenceRouter(cluster, membership, replyTimeout))
         .compose(id -> deployApi(vertx, config, catalog))
         .map(id -> {
@@ -135,12 +133,19 @@ public final class UnimatteServer {
     });
   }
 
+  /** How long an image may wait for the model's answer: its time in the queue plus one batch in flight. */
+  private static long replyTimeoutMs(AppConfig config) {
+    JsonObject inference = config.section("inference");
+    return AppConfig.requireLong(inference, "queueTimeoutMs") + AppConfig.requireLong(inference, "batchTimeoutMs");
+  }
+
   private static Future<String> deployApi(Vertx vertx, AppConfig config, ModelCatalog catalog) {
     JsonObject httpConfig = config.json();
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
     // one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket)
-    MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, cache);
+    MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config),
+        cache);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
         .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, cache, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))

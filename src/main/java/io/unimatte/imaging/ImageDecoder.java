@@ -1,5 +1,6 @@
 package io.unimatte.imaging;
 
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.EnumMap;

@@ -34,6 +34,9 @@ import java.util.Set;
  * evaluated here, ahead of time, from the static input size; the batch dimension stays dynamic.
  * Caveat: ops outside {@link #SUPPORTED_OPS}, grouped convolutions and pooling other than
  * ceil/floor-mode without explicit pads are refused with an {@link UnsupportedOpException}.
+ *
+ * <p>Longer than most files on purpose: one small method per supported ONNX op, beside the layout
+ * rules (NCHW → NHWC) they all share.
  */
 public final class OnnxGraphConverter {
   /** ONNX ops this converter translates. */

@@ -19,6 +19,9 @@ import java.util.Map;
  * Decodes an ONNX model (onnx.proto) straight from its protobuf wire format by field number, with
  * no generated classes. Only the parts an inference import needs are kept: the main graph's nodes,
  * initializers, inputs and outputs and the opset imports; everything else is skipped.
+ *
+ * <p>Longer than most files on purpose: one reader per protobuf message type of onnx.proto, kept
+ * together so the field numbers can be checked against the schema in one place.
  */
 public final class OnnxModelReader {
 

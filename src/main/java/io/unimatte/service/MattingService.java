@@ -23,16 +23,20 @@ public interface MattingService {
   String IMAGING_POOL = "unimatte-imaging";
 
   /**
-   * @param imaging the {@code imaging} section of {@code config.json}
-   * @param models  the served models (each has its inference verticle)
+   * The pipeline without a cache.
+   *
+   * @param imaging        the {@code imaging} section of {@code config.json}
+   * @param models         the served models (each has its inference verticle)
+   * @param replyTimeoutMs how long an image may wait for the model's answer: the queue timeout plus one batch
    */
-  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models) {
-    return new DefaultMattingService(vertx, imaging, models);
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs) {
+    return new DefaultMattingService(vertx, imaging, models, replyTimeoutMs);
   }
 
   /** The pipeline behind the result cache: what every way in uses. */
-  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, ResultCache cache) {
-    return new CachingMattingService(vertx, create(vertx, imaging, models), cache, models,
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs,
+                               ResultCache cache) {
+    return new CachingMattingService(vertx, create(vertx, imaging, models, replyTimeoutMs), cache, models,
         AppConfig.requireInt(imaging, "workerPoolSize"));
   }
 

@@ -34,6 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/**
+ * The decoder on every format it reads and every way an input can be bad. Longer than most files on
+ * purpose: one test per format and per failure code, sharing the small encoders at the bottom.
+ */
 class ImageDecoderTest {
 
   /** JPEG is lossy: flat colour areas away from block edges come back within this per channel. */

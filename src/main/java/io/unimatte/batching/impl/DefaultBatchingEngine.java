@@ -36,6 +36,9 @@ import java.util.function.LongSupplier;
  * <p>A plain lock rather than a {@code BlockingQueue} so that the capacity check, the shutdown flag and
  * the enqueue are one atomic step: no item can slip into the queue after the drain thread's final sweep.
  * Contention is irrelevant next to the cost of an inference call.
+ *
+ * <p>Longer than most files on purpose: admission, batching, timeouts, shutdown and statistics all touch
+ * the same lock-guarded state, and splitting them would spread its invariants over several classes.
  */
 final class DefaultBatchingEngine<I, O> implements BatchingEngine<I, O> {
 

@@ -37,8 +37,6 @@ import java.util.logging.Logger;
 /** The pipeline of {@link MattingService}. */
 public final class DefaultMattingService implements MattingService {
   private static final Logger LOG = Logger.getLogger(DefaultMattingService.class.getName());
-  /** Extra time the event-bus request waits beyond the queue timeout, for the batch in flight. */
-  private static final long REPLY_MARGIN_MS = 600_000;
 
   private final Vertx vertx;
   private final WorkerExecutor pool;
@@ -48,7 +46,7 @@ public final class DefaultMattingService implements MattingService {
   private final QualitySettings quality;
   private final DeliveryOptions delivery;
 
-  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models) {
+  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs) {
     this.vertx = vertx;
     this.models = models;
     this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, AppConfig.requireInt(imaging, "workerPoolSize"));
@@ -56,7 +54,7 @@ public final class DefaultMattingService implements MattingService {
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
     this.quality = QualitySettings.fromConfig(imaging);
-    this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(REPLY_MARGIN_MS);
+    this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(replyTimeoutMs);
   }
 
   private record Prepared(DecodedImage image, ModelInput input, long decodeMs) {
