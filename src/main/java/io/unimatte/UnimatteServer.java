@@ -7,6 +7,7 @@ import io.unimatte.cluster.ClusterMembership;
 import io.unimatte.cluster.ClusterSettings;
 import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
+import io.unimatte.inference.CpuFeatures;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.service.MattingService;
@@ -175,7 +176,9 @@ public final class UnimatteServer {
 
   /** A session factory that loads each model with TensorFlow. */
   public static SessionFactory tensorFlowSessions(AppConfig config) {
-    SessionOptions options = SessionOptions.from(config.section("inference"));
+    SessionOptions options = SessionOptions.from(config.section("inference"), CpuFeatures.detect());
+    LOG.info("event=bf16_decision setting=" + config.section("inference").getString("bf16") + " enabled="
+        + options.bf16().enabled() + " reason=\"" + options.bf16().reason() + "\"");
     return model -> TensorFlowMattingSession.load(model, options);
   }
 

@@ -43,6 +43,9 @@ final class ModelsApi {
           .put("default", d.name().equals(models.defaultModel()))
           .put("person", models.personModel().map(d.name()::equals).orElse(false))
           .put("status", status == null ? "loading" : status.getString("status"))
+          .put("device", status == null ? null : status.getString("device"))
+          .put("precision", status == null ? null : status.getString("precision"))
+          .put("precisionReason", status == null ? null : status.getString("precisionReason"))
           .put("source", d.source() == null ? null : new JsonObject(d.source().toString()))
           .put("license", d.license() == null ? null : new JsonObject(d.license().toString()));
       if (status != null && status.getString("error") != null) {

@@ -254,6 +254,8 @@ public final class InferenceVerticle extends VerticleBase {
         .put("status", "ready")
         .put("model", session.descriptor().name())
         .put("device", session.device())
+        .put("precision", session.precision())
+        .put("precisionReason", session.precisionReason())
         .put("contract", session.descriptor().contract().id())
         .put("batched", session.descriptor().batched())
         .put("maxBatchSize", maxBatch)

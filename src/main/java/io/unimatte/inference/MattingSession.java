@@ -15,6 +15,16 @@ public interface MattingSession extends AutoCloseable {
   /** Where it runs, e.g. {@code "cpu"} or {@code "gpu:0"}. */
   String device();
 
+  /** The arithmetic it runs in: {@code fp32}, {@code bf16} (CPU) or {@code fp16} (GPU). */
+  default String precision() {
+    return "fp32";
+  }
+
+  /** Why it runs in that precision, for {@code /health}; null when there was no choice to make. */
+  default String precisionReason() {
+    return null;
+  }
+
   /**
    * Runs one batch in a single session call (models that take one image per call get lists of one).
    *

@@ -1,6 +1,5 @@
 package io.unimatte.service;
 
-import io.unimatte.UnimatteServer;
 import io.unimatte.api.MatteApiTestAccess;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
@@ -39,7 +38,8 @@ class FaultInjectionTest {
     Path dir = TinyModel.write(models, "tiny");
     AtomicBoolean armed = new AtomicBoolean(false);
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", models.toString())
-        .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)));
+        .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)
+        .put("bf16", "off")));
     Supplier<MattingSession> real = io.unimatte.testing.TestSessions.defaultModel(cfg);
     Supplier<MattingSession> faulty = () -> new WrappedSession(real.get(), () -> {
       if (armed.getAndSet(false)) {

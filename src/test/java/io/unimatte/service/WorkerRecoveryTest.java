@@ -1,6 +1,5 @@
 package io.unimatte.service;
 
-import io.unimatte.UnimatteServer;
 import io.unimatte.api.MatteApiTestAccess;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
@@ -33,7 +32,8 @@ class WorkerRecoveryTest {
   private Supplier<MattingSession> tiny() throws Exception {
     TinyModel.write(models, "tiny");
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", models.toString())
-        .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)));
+        .put("default", "tiny")).put("inference", new JsonObject().put("intraOpThreads", 1).put("interOpThreads", 1)
+        .put("bf16", "off")));
     return io.unimatte.testing.TestSessions.defaultModel(cfg);
   }
 

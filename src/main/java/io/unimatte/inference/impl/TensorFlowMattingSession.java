@@ -10,7 +10,6 @@ import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.FloatDataBuffer;
 import org.tensorflow.op.Ops;
@@ -47,6 +46,9 @@ public final class TensorFlowMattingSession implements MattingSession {
   private final String inLayout;
   private final String outLayout;
   private final String device;
+  /** Set once by {@link #load}, before the session is handed out. */
+  private String precision = "fp32";
+  private String precisionReason;
 
   private TensorFlowMattingSession(ModelDescriptor descriptor, AutoCloseable owner, Session session, String inputName,
                                    String outputName, String inLayout, String outLayout, String device) {
@@ -75,9 +77,16 @@ public final class TensorFlowMattingSession implements MattingSession {
       case FROZEN_GRAPH -> fromFrozenGraph(descriptor, config, device);
       case ONNX -> fromOnnx(descriptor, config, device);
     };
+    if (gpu) {
+      s.precision = options.gpuFp16() ? "fp16" : "fp32";
+      s.precisionReason = "inference.gpuFp16=" + options.gpuFp16();
+    } else {
+      s.precision = options.bf16().enabled() ? "bf16" : "fp32";
+      s.precisionReason = options.bf16().reason();
+    }
     LOG.info("event=model_loaded model=" + descriptor.name() + " kind=" + descriptor.kind().id() + " device=" + device
         + " intraOp=" + options.intraOpThreads() + " interOp=" + options.interOpThreads()
-        + " bf16=" + options.bf16() + " gpuFp16=" + options.gpuFp16()
+        + " precision=" + s.precision + " reason=\"" + s.precisionReason + "\""
         + " onednn=" + System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "tf-default"));
     return s;
   }
@@ -159,7 +168,7 @@ public final class TensorFlowMattingSession implements MattingSession {
 
   static ConfigProto configProto(SessionOptions options, boolean gpu) {
     RewriterConfig.Builder rewriter = RewriterConfig.newBuilder();
-    if (!gpu && options.bf16()) {
+    if (!gpu && options.bf16().enabled()) {
       rewriter.setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
     }
     if (gpu && options.gpuFp16()) {
@@ -198,6 +207,16 @@ public final class TensorFlowMattingSession implements MattingSession {
   @Override
   public String device() {
     return device;
+  }
+
+  @Override
+  public String precision() {
+    return precision;
+  }
+
+  @Override
+  public String precisionReason() {
+    return precisionReason;
   }
 
   @Override
