@@ -1,6 +1,7 @@
 package io.unimatte.imaging.output;
 
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.refine.ForegroundEstimator;
 import io.unimatte.imaging.refine.RefineOptions;
 import io.vertx.core.json.JsonObject;
@@ -15,16 +16,22 @@ import java.util.Objects;
  * @param options   refinement settings ({@code imaging.refineBand, refineRadius, refineEps, refineStrength,
  *                  refineAppearance})
  * @param estimator the foreground-colour estimator
+ * @param reviewThreshold a cutout whose {@link MatteConfidence#score()} is below this, 0..1, is flagged
+ *                  for review ({@code imaging.reviewThreshold}; {@link MatteConfidence#review(double)})
  */
-public record QualitySettings(boolean refine, boolean colour, RefineOptions options, ForegroundEstimator estimator) {
+public record QualitySettings(boolean refine, boolean colour, RefineOptions options, ForegroundEstimator estimator,
+                              double reviewThreshold) {
 
   /** Neither refinement nor colour estimation: the model's matte and the photo's colours as they are. */
   public static final QualitySettings OFF = new QualitySettings(false, false, RefineOptions.DEFAULTS,
-      new ForegroundEstimator());
+      new ForegroundEstimator(), MatteConfidence.DEFAULT_REVIEW_THRESHOLD);
 
   public QualitySettings {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(estimator, "estimator");
+    if (!(reviewThreshold >= 0 && reviewThreshold <= 1)) {
+      throw new IllegalArgumentException("imaging.reviewThreshold must be in [0, 1], got " + reviewThreshold);
+    }
   }
 
   /** From the {@code imaging} configuration section; every key is required. */
@@ -38,7 +45,13 @@ public record QualitySettings(boolean refine, boolean colour, RefineOptions opti
       throw new IllegalArgumentException("imaging.refine*: " + e.getMessage(), e);
     }
     return new QualitySettings(AppConfig.requireBoolean(imaging, "refine"),
-        AppConfig.requireBoolean(imaging, "colourEstimation"), o, new ForegroundEstimator());
+        AppConfig.requireBoolean(imaging, "colourEstimation"), o, new ForegroundEstimator(),
+        AppConfig.requireDouble(imaging, "reviewThreshold"));
+  }
+
+  /** Whether a cutout whose model matte (unrefined) has this confidence is flagged for review here. */
+  public boolean needsReview(MatteConfidence confidence) {
+    return confidence.review(reviewThreshold);
   }
 
   /** Whether {@code o} gets matte refinement. */

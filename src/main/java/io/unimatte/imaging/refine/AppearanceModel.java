@@ -1,7 +1,9 @@
 package io.unimatte.imaging.refine;
 
 import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.MatteConfidence;
 import java.util.Objects;
+import java.util.logging.Logger;
 
 /**
  * Re-decides the pixels a matting model was unsure about from the photo's own colours. A colour
@@ -15,14 +17,23 @@ import java.util.Objects;
  * a second subject's hair at 0.2) although the same colours appear, confidently classified, elsewhere in
  * the photo. An edge filter cannot fix those: they are tens of pixels wide. A colour seen only a few
  * times (noise, a highlight) barely moves a pixel; one seen on neither side keeps the model's value.
+ *
+ * <p>It holds back without evidence (issue 23): when the model found almost no confident foreground
+ * (or background), the few pixels it is sure of are no sample of the subject's colours, and learning
+ * from them pushes the whole uncertain area to the other side. The move is therefore scaled by
+ * {@link #evidenceWeight}, which compares the smaller confident side with the uncertain area: 0 (the
+ * model's matte is kept) up to {@value #EVIDENCE_NONE} confident pixels per uncertain one, 1 from
+ * {@value #EVIDENCE_FULL}, linear between.
  * Linear in the pixel count; stateless and thread-safe.
  */
 public final class AppearanceModel {
 
+  private static final Logger LOG = Logger.getLogger(AppearanceModel.class.getName());
+
   /** Model alpha at or above this (of 255) counts as confident foreground (0.95). */
-  static final int CONFIDENT_FG = 242;
+  static final int CONFIDENT_FG = MatteConfidence.CONFIDENT_FG;
   /** Model alpha at or below this counts as confident background (0.05). */
-  static final int CONFIDENT_BG = 13;
+  static final int CONFIDENT_BG = MatteConfidence.CONFIDENT_BG;
   /** Only pixels strictly between these are changed (0.02 and 0.98): near-hard pixels are left alone. */
   static final int UNCERTAIN_LOW = 5;
   static final int UNCERTAIN_HIGH = 250;
@@ -34,14 +45,31 @@ public final class AppearanceModel {
   private static final float INV_255 = 1f / 255f;
   /** Pseudo-count of the model's own opinion: a bin needs this many confident pixels to count half. */
   private static final float PRIOR_COUNT = 4f;
+  /**
+   * Confident pixels of the smaller side per uncertain pixel at or below which the step does nothing:
+   * above the 0.002–0.003 of the photos it made worse (issue 23); checked with {@code RefineEvidence}
+   * (docs/PERFORMANCE.md, "Matte quality").
+   */
+  static final double EVIDENCE_NONE = 0.005;
+  /** From this ratio the step acts in full: below the ≥ 0.027 of the photos it helped most (issue 23). */
+  static final double EVIDENCE_FULL = 0.02;
 
   private AppearanceModel() {
   }
 
   /**
-   * The re-decided matte (a new array); {@code strength} in [0, 1] scales the move (0 returns a copy).
+   * The re-decided matte (a new array); {@code strength} in [0, 1] scales the move (0 returns a copy),
+   * and so does the evidence the confident pixels give ({@link #evidenceWeight}).
    */
   public static byte[] apply(DecodedImage img, byte[] alpha, double strength) {
+    return apply(img, alpha, strength, true);
+  }
+
+  /**
+   * As {@link #apply(DecodedImage, byte[], double)}; {@code holdBack} false trusts any confident pixels
+   * however few (the behaviour before issue 23, kept for measurements and tests).
+   */
+  public static byte[] apply(DecodedImage img, byte[] alpha, double strength, boolean holdBack) {
     Objects.requireNonNull(img, "img").checkMatte(alpha);
     if (!(strength >= 0 && strength <= 1)) {
       throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
@@ -70,6 +98,15 @@ public final class AppearanceModel {
     if (!anyUncertain || nf == 0 || nb == 0) {
       return out; // nothing to decide, or one side has no examples to learn from
     }
+    long uncertain = argb.length - nf - nb;
+    double weight = holdBack ? evidenceWeight(nf, nb, uncertain) : 1;
+    if (weight < 1) {
+      String counts = " confidentFg=" + nf + " confidentBg=" + nb + " uncertain=" + uncertain;
+      LOG.fine(() -> "event=appearance_hold_back weight=" + weight + counts);
+    }
+    if (weight == 0) {
+      return out;
+    }
     // Per bin P(F | colour) with equal class priors: each histogram normalised by its own total.
     // and the evidence weight n / (n + PRIOR_COUNT) of the bin's raw count.
     float[] post = new float[BINS];
@@ -83,7 +120,7 @@ public final class AppearanceModel {
       post[k] = n > 0 ? lf / (lf + lb) : 0f;
       evidence[k] = n / (n + PRIOR_COUNT);
     }
-    float s = (float) strength;
+    float s = (float) (strength * weight);
     for (int i = 0; i < argb.length; i++) {
       int a8 = alpha[i] & 0xFF;
       if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
@@ -100,6 +137,24 @@ public final class AppearanceModel {
       out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
     }
     return out;
+  }
+
+  /**
+   * How far the colour step may act, 0..1, from the counts of confident foreground, confident
+   * background and the remaining (uncertain) pixels: a ramp over the smaller confident side per
+   * uncertain pixel, from {@value #EVIDENCE_NONE} (0) to {@value #EVIDENCE_FULL} (1). No uncertain
+   * pixel: 1 (there is nothing the step could get wrong).
+   */
+  public static double evidenceWeight(long confidentFg, long confidentBg, long uncertain) {
+    if (confidentFg < 0 || confidentBg < 0 || uncertain < 0) {
+      throw new IllegalArgumentException("counts must not be negative: " + confidentFg + ", " + confidentBg + ", "
+          + uncertain);
+    }
+    if (uncertain == 0) {
+      return 1;
+    }
+    double perUncertain = (double) Math.min(confidentFg, confidentBg) / uncertain;
+    return Math.min(1, Math.max(0, (perUncertain - EVIDENCE_NONE) / (EVIDENCE_FULL - EVIDENCE_NONE)));
   }
 
   private static int bin(int px) {

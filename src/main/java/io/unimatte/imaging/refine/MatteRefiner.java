@@ -6,6 +6,9 @@ import io.unimatte.imaging.DecodedImage;
  * The full-resolution matte refinement: first {@link AppearanceModel} re-decides wide regions the
  * model left grey, then {@link EdgeRefiner} fits the remaining soft pixels to the photo's edges.
  * In that order because the guided filter should fit the corrected matte, not the grey one.
+ * The colour step is the only one that learns from the model's confident pixels, so it is the one
+ * that holds back when they are too few ({@link AppearanceModel#evidenceWeight}); the edge filter
+ * only fits the matte locally to the photo and always runs.
  */
 public final class MatteRefiner {
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.refine.RefineOptions;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -25,6 +26,17 @@ class QualitySettingsTest {
     assertEquals(RefineOptions.DEFAULTS, q.options());
     assertTrue(q.refine());
     assertTrue(q.colour());
+    assertEquals(MatteConfidence.DEFAULT_REVIEW_THRESHOLD, q.reviewThreshold());
+    assertEquals(MatteConfidence.DEFAULT_REVIEW_THRESHOLD, QualitySettings.OFF.reviewThreshold());
+  }
+
+  @Test
+  void reviewThresholdFlagsScoresBelowIt() {
+    QualitySettings q = QualitySettings.fromConfig(imaging("--imaging.reviewThreshold=0.8"));
+    assertTrue(q.needsReview(new MatteConfidence(0.799, 0.1, 0.4, true)));
+    assertFalse(q.needsReview(new MatteConfidence(0.8, 0.1, 0.4, true)));
+    assertFalse(QualitySettings.fromConfig(imaging("--imaging.reviewThreshold=0"))
+        .needsReview(new MatteConfidence(0, 1, 0, false)), "0 flags nothing");
   }
 
   @Test
@@ -59,5 +71,7 @@ class QualitySettingsTest {
         () -> QualitySettings.fromConfig(imaging("--imaging.refineRadius=0")));
     assertThrows(IllegalArgumentException.class,
         () -> QualitySettings.fromConfig(imaging("--imaging.colourEstimation=maybe")));
+    assertThrows(IllegalArgumentException.class,
+        () -> QualitySettings.fromConfig(imaging("--imaging.reviewThreshold=1.5")));
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecoder;
+import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.imaging.output.OutputRenderer;
@@ -24,7 +25,8 @@ class RenderedHaloTest {
 
   @Test
   void colourEstimationRemovesTheOldBackgroundFromEdgesOverWhiteAndBlack() throws Exception {
-    QualitySettings quality = new QualitySettings(false, true, RefineOptions.DEFAULTS, new ForegroundEstimator());
+    QualitySettings quality = new QualitySettings(false, true, RefineOptions.DEFAULTS, new ForegroundEstimator(),
+        MatteConfidence.DEFAULT_REVIEW_THRESHOLD);
     for (String name : new String[] {"GT04.png", "GT07.png"}) {
       DecodedImage img = RefineTestImages.photo(name);
       byte[] alpha = RefineTestImages.groundTruth(name);
