@@ -145,7 +145,20 @@ final class JobsApi {
   }
 
   private void get(RoutingContext ctx) {
-    job(ctx).onSuccess(j -> ctx.json(j.put("links", links(j.getString("id"))))).onFailure(err -> fail(ctx, err));
+    boolean reviewOnly = Boolean.parseBoolean(ctx.request().getParam("review", "false"));
+    job(ctx).onSuccess(j -> {
+      if (reviewOnly) {
+        // only the doubtful cutouts, each still with its index, for the people who check them by hand
+        JsonArray flagged = new JsonArray();
+        j.getJsonArray("items").forEach(o -> {
+          if (o instanceof JsonObject item && item.getBoolean("review", false)) {
+            flagged.add(item);
+          }
+        });
+        j.put("items", flagged);
+      }
+      ctx.json(j.put("links", links(j.getString("id"))));
+    }).onFailure(err -> fail(ctx, err));
   }
 
   private void delete(RoutingContext ctx) {
@@ -216,6 +229,9 @@ final class JobsApi {
         .onFailure(err -> fail(ctx, err));
   }
 
+  /** Archive folder of the cutouts whose confidence is below {@code imaging.reviewThreshold}. */
+  private static final String REVIEW_FOLDER = "review/";
+
   private byte[] zip(JsonObject job) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     Set<String> used = new HashSet<>();
@@ -230,6 +246,10 @@ final class JobsApi {
         if (!used.add(name.toLowerCase(Locale.ROOT))) {
           name = i + "-" + name;
           used.add(name.toLowerCase(Locale.ROOT));
+        }
+        if (item.getBoolean("review", false)) {
+          // doubtful cutouts apart, so a shop checks one folder instead of every image
+          name = REVIEW_FOLDER + name;
         }
         add(zip, name, JobsVerticle.resultPath(outputsDir, job.getString("id"), item.getString("file", i + ".png")));
         add(zip, "alpha/" + outName(name, "png"),

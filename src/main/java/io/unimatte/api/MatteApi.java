@@ -60,6 +60,8 @@ final class MatteApi {
         .putHeader("X-Batch-Size", Integer.toString(res.batchSize()))
         .putHeader("X-Timing", res.timing().header())
         .putHeader("X-Cache", res.cacheHit() ? "hit" : "miss")
+        .putHeader("X-Matte-Confidence", res.confidence().headerValue())
+        .putHeader("X-Matte-Review", Boolean.toString(res.review()))
         .end(Buffer.buffer(res.bytes()));
   }
 }

@@ -157,6 +157,8 @@ final class RemoveBgApi {
         .putHeader("X-Type", type)
         .putHeader("X-Credits-Charged", "0")
         .putHeader("X-Cache", res.cacheHit() ? "hit" : "miss")
+        .putHeader("X-Matte-Confidence", res.confidence().headerValue())
+        .putHeader("X-Matte-Review", Boolean.toString(res.review()))
         .putHeader("X-Model", res.model());
     String accept = ctx.request().getHeader("Accept");
     if (accept != null && accept.toLowerCase(Locale.ROOT).contains("application/json")) {

@@ -250,6 +250,7 @@ public final class JobsVerticle extends VerticleBase {
             item.put("stage", "done").put("width", r.width()).put("height", r.height())
                 .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
                 .put("contentType", r.contentType()).put("cached", r.cacheHit())
+                .put("confidence", r.confidence().score()).put("review", r.review())
                 .put("url", "/api/v1/jobs/" + id + "/items/" + index);
             finishItem(job, item);
           } else if (ar.cause() instanceof MatteException me && me.error() == ErrorCode.QUEUE_FULL && jobs.containsKey(id)) {

@@ -1,5 +1,7 @@
 package io.unimatte.service;
 
+import io.unimatte.imaging.MatteConfidence;
+
 /**
  * A finished cutout.
  *
@@ -11,21 +13,13 @@ package io.unimatte.service;
  * @param batchSize   images that shared the session call
  * @param timing      where the time went
  * @param matteBytes  the grey matte as PNG when asked for ({@code withMatte}), else null
+ * @param confidence  how sure the model was of its matte (computed before refinement)
+ * @param review      whether a person should check it: the confidence is below {@code imaging.reviewThreshold}
  * @param cacheHit    true when the result cache answered (batch size and timing are then the original run's)
  */
 public record MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
-                          Timing timing, byte[] matteBytes, boolean cacheHit) {
-
-  /** A result the pipeline just computed. */
-  public MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
-                     Timing timing, byte[] matteBytes) {
-    this(bytes, contentType, width, height, model, batchSize, timing, matteBytes, false);
-  }
-
-  /** The same result as answered from the cache. */
-  public MatteResult asCacheHit() {
-    return new MatteResult(bytes, contentType, width, height, model, batchSize, timing, matteBytes, true);
-  }
+                          Timing timing, byte[] matteBytes, MatteConfidence confidence, boolean review,
+                          boolean cacheHit) {
 
   /** Milliseconds per stage. */
   public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {

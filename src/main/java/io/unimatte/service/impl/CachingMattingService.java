@@ -1,6 +1,7 @@
 package io.unimatte.service.impl;
 
 import io.unimatte.cache.ResultCache;
+import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -19,6 +20,11 @@ import java.util.Map;
 public final class CachingMattingService implements MattingService {
   private static final String BATCH_SIZE = "batchSize";
   private static final String TIMING = "timing";
+  private static final String SCORE = "confidence";
+  private static final String UNCERTAIN = "uncertainShare";
+  private static final String FOREGROUND = "foregroundShare";
+  private static final String SUBJECT = "subjectFound";
+  private static final String REVIEW = "review";
 
   private final MattingService delegate;
   private final ResultCache cache;
@@ -49,13 +55,20 @@ public final class CachingMattingService implements MattingService {
 
   private static ResultCache.CachedResult toCache(MatteResult r) {
     return new ResultCache.CachedResult(r.bytes(), r.matteBytes(), r.contentType(), r.width(), r.height(), r.model(),
-        Map.of(BATCH_SIZE, Integer.toString(r.batchSize()), TIMING, r.timing().header()));
+        Map.of(BATCH_SIZE, Integer.toString(r.batchSize()), TIMING, r.timing().header(),
+            SCORE, Double.toString(r.confidence().score()), UNCERTAIN, Double.toString(r.confidence().uncertainShare()),
+            FOREGROUND, Double.toString(r.confidence().foregroundShare()),
+            SUBJECT, Boolean.toString(r.confidence().subjectFound()), REVIEW, Boolean.toString(r.review())));
   }
 
   private static MatteResult fromCache(ResultCache.CachedResult c) {
+    Map<String, String> f = c.headers();
+    MatteConfidence confidence = new MatteConfidence(Double.parseDouble(f.get(SCORE)),
+        Double.parseDouble(f.get(UNCERTAIN)), Double.parseDouble(f.get(FOREGROUND)),
+        Boolean.parseBoolean(f.get(SUBJECT)));
     return new MatteResult(c.bytes(), c.contentType(), c.width(), c.height(), c.model(),
-        Integer.parseInt(c.headers().getOrDefault(BATCH_SIZE, "0")),
-        MatteResult.Timing.parse(c.headers().get(TIMING)), c.matteBytes(), true);
+        Integer.parseInt(f.get(BATCH_SIZE)), MatteResult.Timing.parse(f.get(TIMING)), c.matteBytes(), confidence,
+        Boolean.parseBoolean(f.get(REVIEW)), true);
   }
 
   @Override

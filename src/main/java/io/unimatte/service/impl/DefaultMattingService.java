@@ -10,6 +10,7 @@ import io.unimatte.imaging.DecodedImage;
 import io.unimatte.imaging.ImageDecodeException;
 import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.ImageLimits;
+import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.InferenceReply;
@@ -93,7 +94,8 @@ public final class DefaultMattingService implements MattingService {
           publish(ref, "encoded", null);
           publish(ref, "done", null);
           LOG.info("event=matte_done job=" + req.jobId() + " item=" + req.index() + " size=" + res.width() + "x"
-              + res.height() + " batch=" + res.batchSize() + " " + res.timing().header().replace(';', ' '));
+              + res.height() + " batch=" + res.batchSize() + " " + res.timing().header().replace(';', ' ')
+              + " confidence=" + res.confidence().headerValue() + " review=" + res.review());
         })
         .recover(err -> {
           MatteException me = err instanceof MatteException m ? m
@@ -124,6 +126,8 @@ public final class DefaultMattingService implements MattingService {
     DecodedImage img = prep.image();
     byte[] alpha = Resizer.upscaleAlpha(r.alpha(), prep.input().width(), prep.input().height(), img.width(),
         img.height());
+    // judged on the model's own matte: refinement must not hide that the model was unsure
+    MatteConfidence confidence = MatteConfidence.of(alpha, img.width(), img.height());
     alpha = OutputRenderer.refineAlpha(img, alpha, req.options(), quality);
     OutputRenderer.Rendered out = OutputRenderer.renderRefined(img, alpha, req.options(), png, quality);
     byte[] matte = null;
@@ -135,7 +139,8 @@ public final class DefaultMattingService implements MattingService {
     }
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
     return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),
-        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte);
+        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte, confidence,
+        quality.needsReview(confidence), false);
   }
 
   private Throwable transportError(Throwable err, String model) {
