@@ -1,5 +1,6 @@
 package io.unimatte.api;
 
+import io.unimatte.testing.TestPhotos;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TinyModel;
 import org.junit.jupiter.api.Assumptions;
@@ -56,7 +57,7 @@ class BrowserUiTest {
       ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "e2e/ui.test.mjs")
           .redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().put("UNIMATTE_URL", "http://127.0.0.1:" + server.port());
-      pb.environment().put("UNIMATTE_PHOTOS", "../shared/testdata/photos");
+      pb.environment().put("UNIMATTE_PHOTOS", TestPhotos.dir().toString());
       pb.environment().put("UNIMATTE_SCREENSHOTS", "target" + File.separator + "screenshots");
       pb.environment().put("CHROMIUM_PATH", CHROMIUM.toString());
       Process p = pb.start();

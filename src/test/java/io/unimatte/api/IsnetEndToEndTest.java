@@ -1,6 +1,7 @@
 package io.unimatte.api;
 
 import io.unimatte.testing.RealModel;
+import io.unimatte.testing.TestPhotos;
 import io.unimatte.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,7 +12,6 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("model")
 class IsnetEndToEndTest {
-  private static final Path PHOTOS = Path.of("../shared/testdata/photos");
   private static TestServer server;
 
   @BeforeAll
@@ -55,7 +54,7 @@ class IsnetEndToEndTest {
   @Test
   void astronautIsCutOutFromTheBackground() throws Exception {
     HttpResponse<byte[]> r = server.postMultipart("/api/v1/matte", "image", "astronaut.png", "image/png",
-        Files.readAllBytes(PHOTOS.resolve("astronaut.png")));
+        TestPhotos.bytes("astronaut.png"));
     assertEquals(200, r.statusCode(), new String(r.body()));
     assertEquals("isnet", r.headers().firstValue("X-Model").orElseThrow());
     BufferedImage out = ImageIO.read(new ByteArrayInputStream(r.body()));
@@ -75,7 +74,7 @@ class IsnetEndToEndTest {
   @Test
   void alphaOutputOfAJpegPhoto() throws Exception {
     HttpResponse<byte[]> r = server.postRaw("/api/v1/matte?output=alpha", "image/jpeg",
-        Files.readAllBytes(PHOTOS.resolve("grace_hopper.jpg")));
+        TestPhotos.bytes("grace_hopper.jpg"));
     assertEquals(200, r.statusCode(), new String(r.body()));
     BufferedImage out = ImageIO.read(new ByteArrayInputStream(r.body()));
     assertEquals(BufferedImage.TYPE_BYTE_GRAY, out.getType());

@@ -2,6 +2,7 @@ package io.unimatte.api;
 
 import io.unimatte.testing.ModelFixtures;
 import io.unimatte.testing.RealModel;
+import io.unimatte.testing.TestPhotos;
 import io.unimatte.testing.TestServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -240,7 +241,7 @@ class ModelKindsTest {
 
   @Test
   void isnetAndATestModelAreEachUsedWhenAskedFor() throws Exception {
-    byte[] photo = Files.readAllBytes(Path.of("../shared/testdata/photos/astronaut.png"));
+    byte[] photo = TestPhotos.bytes("astronaut.png");
     HttpResponse<byte[]> isnet = matte("&model=isnet", photo);
     assertEquals(200, isnet.statusCode());
     assertEquals("isnet", isnet.headers().firstValue("X-Model").orElse(null));

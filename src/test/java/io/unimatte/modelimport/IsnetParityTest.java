@@ -9,6 +9,7 @@ import io.unimatte.imaging.Resizer;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.testing.RealModel;
+import io.unimatte.testing.TestPhotos;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -16,8 +17,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -30,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("model")
 class IsnetParityTest {
-  private static final Path PHOTOS = Path.of("../shared/testdata/photos");
   private static final double MAX_ABS = 0.005;
   private static final double MEAN_ABS = 0.0005;
   private static OrtEnvironment env;
@@ -60,7 +58,7 @@ class IsnetParityTest {
     int s = d.input().size();
     assertArrayEquals(new float[] {128, 128, 128}, d.input().mean());
     assertArrayEquals(new float[] {256, 256, 256}, d.input().std());
-    DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(PHOTOS.resolve(photo)));
+    DecodedImage img = new ImageDecoder().decode(TestPhotos.bytes(photo));
     float[] nhwc = Resizer.toModelInput(img, s, d.input().mean(), d.input().std(), null, 0);
     float[] nchw = new float[nhwc.length];
     int plane = s * s;

@@ -11,6 +11,7 @@ import io.unimatte.inference.ModelInput;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.unimatte.testing.RealModel;
+import io.unimatte.testing.TestPhotos;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,7 +19,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -33,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Tag("model")
 class RvmImportTest {
-  private static final Path PHOTOS = Path.of("../shared/testdata/photos");
   private static final int THREADS = 2;
   /** Half-width (as a share of the size) of the window averaged around a probe point. */
   private static final double WINDOW = 0.02;
@@ -98,7 +97,7 @@ class RvmImportTest {
   private static ModelInput input(String photo) throws Exception {
     ModelDescriptor d = session.descriptor();
     int s = d.input().size();
-    DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(PHOTOS.resolve(photo)));
+    DecodedImage img = new ImageDecoder().decode(TestPhotos.bytes(photo));
     return new ModelInput(Resizer.toModelInput(img, s, d.input().mean(), d.input().std(), null, 0), s, s);
   }
 

@@ -6,14 +6,14 @@ import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.JpegEncoder;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
+import io.unimatte.testing.TestPhotos;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import javax.imageio.ImageIO;
@@ -28,7 +28,7 @@ import javax.imageio.ImageIO;
  */
 public final class ImagingBench {
 
-  private static final Path PHOTO = Path.of("../shared/testdata/photos/grace_hopper.jpg");
+  private static final String PHOTO = "grace_hopper.jpg";
   private static final int MODEL_SIZE = 1024;
   private static final int WARMUP = 5;
   private static final int RUNS = 7;
@@ -63,19 +63,12 @@ public final class ImagingBench {
     System.out.printf("%-52s %8.1f ms  %7.1f ms/MP%n", what, ms, ms / megapixels);
   }
 
-  /** A photo scaled to w×h with a little noise (so codecs see texture), or a synthetic one without the test data. */
+  /** The test photo scaled to w×h with a little noise (so codecs see texture). */
   private static int[] photo(int w, int h) throws IOException {
     BufferedImage dst = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = dst.createGraphics();
-    if (Files.exists(PHOTO)) {
-      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.drawImage(ImageIO.read(PHOTO.toFile()), 0, 0, w, h, null);
-    } else {
-      for (int y = 0; y < h; y += 8) {
-        g.setColor(new java.awt.Color(y * 255 / h, 128, 255 - y * 255 / h));
-        g.fillRect(0, y, w, 8);
-      }
-    }
+    g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    g.drawImage(ImageIO.read(new ByteArrayInputStream(TestPhotos.bytes(PHOTO))), 0, 0, w, h, null);
     g.dispose();
     int[] px = ((DataBufferInt) dst.getRaster().getDataBuffer()).getData();
     Random rnd = new Random(1);

@@ -16,21 +16,28 @@ final class RefineTestImages {
 
   /** The photo {@code image/NAME}; the test is skipped where the shared data set is absent. */
   static DecodedImage photo(String name) throws Exception {
-    Path p = DATA.resolve("image").resolve(name);
-    Assumptions.assumeTrue(Files.isRegularFile(p), "matting-dev data not available: " + p);
-    return new ImageDecoder().decode(Files.readAllBytes(p));
+    return new ImageDecoder().decode(Files.readAllBytes(require(DATA.resolve("image").resolve(name))));
   }
 
-  /** The 8-bit ground-truth matte {@code alpha/NAME}. */
+  /** The 8-bit ground-truth matte {@code alpha/NAME}; skipped likewise. */
   static byte[] groundTruth(String name) throws Exception {
-    Path p = DATA.resolve("alpha").resolve(name);
-    Assumptions.assumeTrue(Files.isRegularFile(p), "matting-dev data not available: " + p);
+    Path p = require(DATA.resolve("alpha").resolve(name));
     int[] px = new ImageDecoder().decode(Files.readAllBytes(p)).argb();
     byte[] a = new byte[px.length];
     for (int i = 0; i < a.length; i++) {
       a[i] = (byte) px[i]; // grey decodes to R = G = B
     }
     return a;
+  }
+
+  /**
+   * {@code p}, or a skip: matting-dev is research data that may not be redistributed, so a clone
+   * without {@code ../shared} beside it runs these tests only where someone placed the set.
+   */
+  private static Path require(Path p) {
+    Assumptions.assumeTrue(Files.isRegularFile(p),
+        "matting-dev research data absent (not redistributable), skipped: " + p.toAbsolutePath().normalize());
+    return p;
   }
 
   /** One channel of a candidate's pixel {@code i} over the background, 0..255; the channel is its bit shift. */

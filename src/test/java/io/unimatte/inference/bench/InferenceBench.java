@@ -11,9 +11,9 @@ import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.SessionOptions;
 import io.unimatte.inference.impl.TensorFlowMattingSession;
 import io.unimatte.modelimport.ModelImporter;
+import io.unimatte.testing.TestPhotos;
 
 import java.nio.FloatBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,7 +41,7 @@ public final class InferenceBench {
     boolean fp16 = args.length > 6 && args[6].equals("fp16");
     Path models = Path.of("models");
     ModelDescriptor d = ModelDescriptor.read(ModelImporter.ensureIsnet(models));
-    DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(Path.of("../shared/testdata/photos/astronaut.png")));
+    DecodedImage img = new ImageDecoder().decode(TestPhotos.bytes("astronaut.png"));
     float[] x = Resizer.toModelInput(img, d.input().size(), d.input().mean(), d.input().std(), null, 0);
     List<Long> times = new ArrayList<>();
     if (engine.equals("ort")) {
