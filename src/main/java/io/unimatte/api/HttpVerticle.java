@@ -73,12 +73,6 @@ public final class HttpVerticle extends VerticleBase {
 
   private Router router(JsonObject http) {
     Router router = Router.router(vertx);
-    router.route().handler(ctx -> {
-      long t0 = System.currentTimeMillis();
-      ctx.addBodyEndHandler(v -> Metrics.request(ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
-          ? "other" : ctx.currentRoute().getPath(), ctx.response().getStatusCode(), System.currentTimeMillis() - t0));
-      ctx.next();
-    });
     JsonObject security = config().getJsonObject("security");
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
@@ -98,7 +92,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.get("/health").handler(this::health);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, statuses())));
-    router.get("/metrics").handler(this::metrics);
+    MetricsApi.mount(router, vertx, models, this::statuses);
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     router.post("/api/v1/matte").handler(uploads).handler(this::matte);
     JobsApi.mount(router, vertx, config(), uploads, models);
@@ -191,76 +185,6 @@ public final class HttpVerticle extends VerticleBase {
     res.end(new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front").put("model", def)
         .put("models", ModelsApi.states(models, statuses)).put("workerCount", nodes).put("workers", workers)
         .encode());
-  }
-
-  /**
-   * The default model's engine counters: the local engine's, or on a cluster front the sum of the
-   * workers' announcements.
-   */
-  private Future<JsonObject> engineStatus() {
-    if (!vertx.isClustered()) {
-      return vertx.eventBus().<JsonObject>request(InferenceVerticle.statusAddress(models.defaultModel()),
-          new JsonObject(), new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS)).map(m -> m.body());
-    }
-    List<JsonObject> workers = workerStatuses().stream()
-        .filter(w -> models.defaultModel().equals(w.getString("model"))).toList();
-    if (workers.isEmpty()) {
-      return Future.failedFuture("no workers");
-    }
-    JsonObject sum = new JsonObject();
-    JsonArray histogram = new JsonArray();
-    for (JsonObject w : workers) {
-      for (String key : List.of("queueDepth", "submitted", "completed", "failed", "rejected", "timedOut", "batches",
-          "batchMillis")) {
-        sum.put(key, sum.getLong(key, 0L) + w.getLong(key, 0L));
-      }
-      JsonArray h = w.getJsonArray("batchSizeHistogram", new JsonArray());
-      for (int i = 0; i < h.size(); i++) {
-        if (i < histogram.size()) {
-          histogram.set(i, histogram.getLong(i) + h.getLong(i));
-        } else {
-          histogram.add(h.getLong(i));
-        }
-      }
-    }
-    return Future.succeededFuture(sum.put("batchSizeHistogram", histogram).put("workers", workers.size()));
-  }
-
-  private void metrics(RoutingContext ctx) {
-    engineStatus().onComplete(ar -> {
-          StringBuilder out = new StringBuilder(2048);
-          Metrics.appendRequests(out);
-          if (vertx.isClustered()) {
-            Metrics.gauge(out, "unimatte_workers", "inference workers this front sees", "gauge",
-                ar.succeeded() ? ar.result().getInteger("workers") : 0);
-          }
-          Metrics.gauge(out, "unimatte_model_ready", "1 once the model is loaded and warm", "gauge", ar.succeeded() ? 1 : 0);
-          if (ar.succeeded()) {
-            JsonObject s = ar.result();
-            Metrics.gauge(out, "unimatte_queue_depth", "images waiting for the model", "gauge", s.getInteger("queueDepth"));
-            Metrics.gauge(out, "unimatte_images_submitted_total", "images offered to the inference queue", "counter",
-                s.getLong("submitted"));
-            Metrics.gauge(out, "unimatte_images_completed_total", "images the model finished", "counter", s.getLong("completed"));
-            Metrics.gauge(out, "unimatte_images_failed_total", "images that failed in the engine", "counter", s.getLong("failed"));
-            Metrics.gauge(out, "unimatte_images_rejected_total", "images refused with queue_full", "counter", s.getLong("rejected"));
-            Metrics.gauge(out, "unimatte_images_timed_out_total", "images that waited past queueTimeoutMs", "counter",
-                s.getLong("timedOut"));
-            Metrics.gauge(out, "unimatte_batches_total", "session calls", "counter", s.getLong("batches"));
-            Metrics.gauge(out, "unimatte_inference_seconds_total", "time spent in session calls", "counter",
-                s.getLong("batchMillis", 0L) / 1000.0);
-            out.append("# HELP unimatte_batch_size_total session calls by batch size\n")
-                .append("# TYPE unimatte_batch_size_total counter\n");
-            var h = s.getJsonArray("batchSizeHistogram");
-            for (int i = 0; i < h.size(); i++) {
-              out.append("unimatte_batch_size_total{size=\"").append(i + 1).append("\"} ").append(h.getLong(i)).append('\n');
-            }
-          }
-          ResultCache.CacheStats cs = cache.stats();
-          Metrics.gauge(out, "unimatte_cache_hits_total", "answers served from the result cache", "counter", cs.hits());
-          Metrics.gauge(out, "unimatte_cache_misses_total", "lookups the result cache could not answer", "counter", cs.misses());
-          Metrics.gauge(out, "unimatte_cache_bytes", "weighted bytes held by the result cache", "gauge", cs.weightedBytes());
-          ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(out.toString());
-        });
   }
 
   private void matte(RoutingContext ctx) {
