@@ -1,6 +1,8 @@
 package io.unimatte;
 
 import io.unimatte.api.HttpVerticle;
+import io.unimatte.api.MetricsApi;
+import io.unimatte.cache.CacheMeters;
 import io.unimatte.cache.ResultCache;
 import io.unimatte.cluster.ClusterBootstrap;
 import io.unimatte.cluster.ClusterMembership;
@@ -83,7 +85,8 @@ public final class UnimatteServer {
   }
 
   /**
-   * Starts Vert.x for the configured role ({@code cluster.role}) and deploys that role's verticles.
+   * Starts Vert.x for the configured role ({@code cluster.role}), with metrics on, and deploys that
+   * role's verticles.
    *
    * @param sessions opens model sessions (used by roles {@code all} and {@code worker})
    * @param created  told the Vert.x instance as soon as it exists (before deployment), so a
@@ -93,7 +96,7 @@ public final class UnimatteServer {
   public static Future<Vertx> start(AppConfig config, VertxOptions options, SessionFactory sessions,
                                     java.util.function.Consumer<Vertx> created) {
     ClusterSettings cluster = ClusterSettings.from(config.section("cluster"));
-    return ClusterBootstrap.start(cluster, options).compose(node -> {
+    return ClusterBootstrap.start(cluster, MetricsApi.enable(options)).compose(node -> {
       Vertx vertx = node.vertx();
       created.accept(vertx);
       Future<Void> deployed = switch (cluster.role()) {
@@ -127,7 +130,8 @@ public final class UnimatteServer {
     vertx.sharedData().<String, String>getLocalMap(NODE_MAP).put(NODE_MAP, membership.localNodeId());
     ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
     markLoading(vertx, catalog);
-    return deployModels(vertx, config, catalog, sessions).map(v -> {
+    return deployModels(vertx, config, catalog, sessions)
+        .compose(v -> MetricsApi.serveWorker(vertx, config, catalog)).map(v -> {
       LOG.info("event=ready role=worker node=" + membership.localNodeId() + " models=" + catalog.models().keySet()
           + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
       return null;
@@ -144,11 +148,12 @@ public final class UnimatteServer {
     JsonObject httpConfig = config.json();
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
+    MetricsApi.bind(new CacheMeters(cache));
     // one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket)
     MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config),
         cache);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, cache, catalog),
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> LOG.info("event=http_listening port=" + config.section("server").getInteger("port")));
   }

@@ -1,6 +1,5 @@
 package io.unimatte.api;
 
-import io.unimatte.cache.ResultCache;
 import io.unimatte.config.AppConfig;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
@@ -33,18 +32,15 @@ public final class HttpVerticle extends VerticleBase {
   private static final String PAGE_PATHS = "^/(?!api/|v1\\.0/|health$|metrics$|openapi\\.json$).*";
 
   private final MattingService service;
-  private final ResultCache cache;
   private final ModelCatalog models;
   private HttpServer server;
 
   /**
    * @param service the matting pipeline with its result cache, shared by every instance
-   * @param cache   the result cache, for its statistics
    * @param models  the served models
    */
-  public HttpVerticle(MattingService service, ResultCache cache, ModelCatalog models) {
+  public HttpVerticle(MattingService service, ModelCatalog models) {
     this.service = service;
-    this.cache = cache;
     this.models = models;
   }
 
@@ -65,12 +61,6 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject http = all.getJsonObject("server");
     JsonObject security = all.getJsonObject("security");
     Router router = Router.router(vertx);
-    router.route().handler(ctx -> {
-      long t0 = System.currentTimeMillis();
-      ctx.addBodyEndHandler(v -> Metrics.request(ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
-          ? "other" : ctx.currentRoute().getPath(), ctx.response().getStatusCode(), System.currentTimeMillis() - t0));
-      ctx.next();
-    });
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
       // closed by default: without this handler browsers refuse cross-origin calls
@@ -90,7 +80,7 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.get("/health").handler(new HealthApi(vertx, models)::handle);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
-    router.get("/metrics").handler(new MetricsApi(vertx, models, cache)::handle);
+    MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
     MatteApi.mount(router, uploads, service, input, models);

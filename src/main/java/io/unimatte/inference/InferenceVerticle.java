@@ -1,5 +1,7 @@
 package io.unimatte.inference;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.config.AppConfig;
 import io.unimatte.batching.BatchingEngine;
@@ -15,6 +17,7 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.backends.BackendRegistries;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +66,8 @@ public final class InferenceVerticle extends VerticleBase {
   private final Supplier<MattingSession> sessionFactory;
   private MattingSession session;
   private BatchingEngine<InferenceRequest, float[]> engine;
+  private EngineMeters meters;
+  private Supplier<EngineStats> engineStats;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long shutdownGraceMs;
   private int restartAfterFailures;
@@ -119,6 +124,8 @@ public final class InferenceVerticle extends VerticleBase {
         .processor(this::process)
         .listener(e -> bus.publish(PROGRESS_ADDRESS, progressJson(e)))
         .build();
+    engineStats = engine::stats;
+    meters = EngineMeters.attach(meterRegistry(), d.name(), engineStats, maxBatch);
     // consumer(), not localConsumer(): on a clustered bus the fronts of every node reach it
     consumers.add(bus.<InferenceRequest>consumer(address(d.name()), this::onRequest));
     consumers.add(bus.<JsonObject>consumer(statusAddress(d.name()), m -> m.reply(status())));
@@ -195,7 +202,7 @@ public final class InferenceVerticle extends VerticleBase {
       return out;
     }
     try {
-      return session.run(inputs);
+      return timedRun(inputs);
     } catch (OutOfMemoryError | RuntimeException e) {
       if (inputs.size() < 2 || !isOutOfMemory(e)) {
         throw e;
@@ -204,6 +211,25 @@ public final class InferenceVerticle extends VerticleBase {
       LOG.warning("event=batch_out_of_memory size=" + inputs.size() + " action=split newCap=" + memoryCap);
       return runWithinMemory(inputs);
     }
+  }
+
+  /** One session call, timed into {@code unimatte_inference_seconds} whether it succeeds or not. */
+  private List<float[]> timedRun(List<ModelInput> inputs) throws Exception {
+    long start = System.nanoTime();
+    try {
+      return session.run(inputs);
+    } finally {
+      meters.recordCall(System.nanoTime() - start);
+    }
+  }
+
+  /**
+   * The process's registry (the default one, set up by {@code MetricsApi.enable}); without it, as in a
+   * Vert.x started without metrics, meters go to an empty composite, which keeps nothing.
+   */
+  private static MeterRegistry meterRegistry() {
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    return registry != null ? registry : new CompositeMeterRegistry();
   }
 
   static boolean isOutOfMemory(Throwable e) {
@@ -301,6 +327,7 @@ public final class InferenceVerticle extends VerticleBase {
     List<Future<Void>> unregs = new ArrayList<>();
     consumers.forEach(c -> unregs.add(c.unregister()));
     engine.shutdown(Duration.ofMillis(shutdownGraceMs)).whenComplete((v, e) -> {
+      meters.detach(engineStats);
       session.close();
       LOG.info("event=inference_stopped model=" + session.descriptor().name());
       done.complete();

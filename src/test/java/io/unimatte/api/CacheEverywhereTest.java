@@ -3,6 +3,7 @@ package io.unimatte.api;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.unimatte.testing.TestServer;
@@ -15,7 +16,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,14 +99,17 @@ class CacheEverywhereTest {
     ws.send(new JsonObject().put("type", "submit").put("images",
         new JsonArray().add(new JsonObject().put("name", "a.png").put("data", data))));
     JsonObject result = null;
+    List<String> seen = new ArrayList<>();
     JsonObject m;
     do {
       m = ws.next();
+      seen.add(m.encode());
       if ("result".equals(m.getString("type"))) {
         result = m;
       }
     } while (!"job_done".equals(m.getString("type")));
     assertEquals("done", m.getString("status"), m.encode());
+    assertNotNull(result, "no result message among " + seen);
     return result;
   }
 

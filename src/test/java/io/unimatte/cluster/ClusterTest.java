@@ -96,7 +96,10 @@ class ClusterTest {
         "--server.host=127.0.0.1", "--server.port=" + httpPort, "--server.httpInstances=1",
         "--jobs.outputsDir=" + tmp.resolve("outputs"), "--inference.warmupRuns=1", "--inference.maxBatchSize=1");
     Process workerA = start("worker-a", "worker", hz[0], common);
-    start("worker-b", "worker", hz[1], common);
+    int workerMetricsPort = freePort();
+    List<String> withMetrics = new ArrayList<>(common);
+    withMetrics.add("--cluster.workerMetricsPort=" + workerMetricsPort);
+    start("worker-b", "worker", hz[1], withMetrics);
     start("front", "front", hz[2], common);
 
     JsonObject health = awaitHealth(h -> h.getInteger("workerCount", 0) == 2, 90);
@@ -133,6 +136,18 @@ class ClusterTest {
     assertEquals(2, served.size(), after.encodePrettily());
     served.forEach((node, n) -> assertTrue(n > 0, "worker " + node + " served none: " + served));
     System.out.println("cluster-test: served per worker " + served);
+    // each node's /metrics shows its own: the front its workers, worker B its engine
+    String front = http.send(HttpRequest.newBuilder(uri("/metrics")).GET().build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    assertTrue(front.contains("\nunimatte_workers 2.0\n"), front);
+    assertTrue(front.contains("\nunimatte_model_ready{model=\"tiny\"} 1.0\n"), front);
+    assertFalse(front.contains("\nunimatte_images_completed_total"), front);
+    String workerB = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + workerMetricsPort + "/metrics"))
+        .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    String completedB = workerB.lines().filter(l -> l.startsWith("unimatte_images_completed_total{model=\"tiny\"} "))
+        .findFirst().orElseThrow(() -> new AssertionError(workerB));
+    long servedB = (long) Double.parseDouble(completedB.substring(completedB.lastIndexOf(' ') + 1));
+    assertTrue(served.containsValue(servedB), completedB + " vs " + served);
 
     // 2. a batch job; one worker is killed while it runs
     List<byte[]> images = new ArrayList<>();

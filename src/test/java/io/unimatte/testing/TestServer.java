@@ -1,9 +1,11 @@
 package io.unimatte.testing;
 
 import io.unimatte.UnimatteServer;
+import io.unimatte.api.MetricsApi;
 import io.unimatte.config.AppConfig;
 import io.unimatte.inference.MattingSession;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -62,7 +64,8 @@ public final class TestServer implements AutoCloseable {
     json.getJsonObject("jobs").put("outputsDir", Files.createTempDirectory("unimatte-outputs").toString());
     tweak.accept(json);
     AppConfig config = AppConfig.of(json);
-    Vertx vertx = Vertx.vertx();
+    // metrics on, as in production (Main → UnimatteServer.start)
+    Vertx vertx = Vertx.vertx(MetricsApi.enable(new VertxOptions()));
     // no supplier: every served model is loaded by TensorFlow, as in production
     UnimatteServer.SessionFactory s = sessions != null ? model -> sessions.get() : UnimatteServer.tensorFlowSessions(config);
     TestServer server = new TestServer(vertx, port);
