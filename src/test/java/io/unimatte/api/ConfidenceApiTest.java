@@ -73,6 +73,10 @@ class ConfidenceApiTest {
     HttpResponse<byte[]> again = server.postMultipart("/v1.0/removebg", "image_file", "b.png", "image/png", doubtful);
     assertEquals("hit", again.headers().firstValue("X-Cache").orElseThrow());
     assertEquals("true", again.headers().firstValue("X-Matte-Review").orElseThrow(), "the cache keeps the flag");
+    String metrics = new String(server.get("/metrics").body());
+    assertTrue(metrics.contains("unimatte_matte_confidence_bucket{le=\"0.1\"}"), metrics);
+    assertTrue(metrics.lines().anyMatch(l -> l.startsWith("unimatte_matte_review_total ")
+        && Double.parseDouble(l.substring(l.indexOf(' ') + 1)) >= 1), "a flagged matte is counted");
   }
 
   @Test

@@ -1,5 +1,9 @@
 package io.unimatte.service.impl;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.micrometer.backends.BackendRegistries;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
@@ -37,6 +41,8 @@ import java.util.logging.Logger;
 
 /** The pipeline of {@link MattingService}. */
 public final class DefaultMattingService implements MattingService {
+  /** Histogram buckets of the confidence score (0..1). */
+  private static final double[] CONFIDENCE_BUCKETS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0};
   private static final Logger LOG = Logger.getLogger(DefaultMattingService.class.getName());
 
   private final Vertx vertx;
@@ -46,6 +52,9 @@ public final class DefaultMattingService implements MattingService {
   private final PngEncoder png;
   private final QualitySettings quality;
   private final DeliveryOptions delivery;
+  /** Null when the process runs without metrics (Vert.x started without a registry). */
+  private final DistributionSummary confidence;
+  private final Counter reviews;
 
   public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs) {
     this.vertx = vertx;
@@ -56,6 +65,12 @@ public final class DefaultMattingService implements MattingService {
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
     this.quality = QualitySettings.fromConfig(imaging);
     this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(replyTimeoutMs);
+    MeterRegistry registry = BackendRegistries.getDefaultNow();
+    this.confidence = registry == null ? null : DistributionSummary.builder("unimatte.matte.confidence")
+        .description("confidence score of each matte the model made (cache hits not counted)")
+        .serviceLevelObjectives(CONFIDENCE_BUCKETS).register(registry);
+    this.reviews = registry == null ? null : Counter.builder("unimatte.matte.review")
+        .description("mattes flagged for review (confidence below imaging.reviewThreshold)").register(registry);
   }
 
   private record Prepared(DecodedImage image, ModelInput input, long decodeMs) {
@@ -91,6 +106,12 @@ public final class DefaultMattingService implements MattingService {
               });
         })
         .onSuccess(res -> {
+          if (confidence != null) {
+            confidence.record(res.confidence().score());
+            if (res.review()) {
+              reviews.increment();
+            }
+          }
           publish(ref, "encoded", null);
           publish(ref, "done", null);
           LOG.info("event=matte_done job=" + req.jobId() + " item=" + req.index() + " size=" + res.width() + "x"
