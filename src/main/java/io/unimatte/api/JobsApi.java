@@ -229,7 +229,7 @@ final class JobsApi {
         .onFailure(err -> fail(ctx, err));
   }
 
-  /** Archive folder of the cutouts whose confidence is below {@code imaging.reviewThreshold}. */
+  /** Archive folder with a copy of each cutout whose confidence is below {@code imaging.reviewThreshold}. */
   private static final String REVIEW_FOLDER = "review/";
 
   private byte[] zip(JsonObject job) throws IOException {
@@ -247,11 +247,13 @@ final class JobsApi {
           name = i + "-" + name;
           used.add(name.toLowerCase(Locale.ROOT));
         }
+        Path result = JobsVerticle.resultPath(outputsDir, job.getString("id"), item.getString("file", i + ".png"));
+        add(zip, name, result);
         if (item.getBoolean("review", false)) {
-          // doubtful cutouts apart, so a shop checks one folder instead of every image
-          name = REVIEW_FOLDER + name;
+          // doubtful cutouts once more in their own folder, so a shop checks one folder instead of every
+          // image, while scripts that expect every result at the top keep working
+          add(zip, REVIEW_FOLDER + name, result);
         }
-        add(zip, name, JobsVerticle.resultPath(outputsDir, job.getString("id"), item.getString("file", i + ".png")));
         add(zip, "alpha/" + outName(name, "png"),
             JobsVerticle.resultPath(outputsDir, job.getString("id"), i + ".alpha.png"));
       }

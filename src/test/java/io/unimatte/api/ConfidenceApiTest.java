@@ -103,6 +103,8 @@ class ConfidenceApiTest {
     }
     assertTrue(entries.contains("img0.png"), entries.toString());
     assertTrue(entries.contains("review/img1.png"), entries.toString());
+    assertTrue(entries.contains("img1.png"), "every result stays at the top too: " + entries);
+    assertFalse(entries.contains("review/img0.png"), entries.toString());
   }
 
   private static String postJob(List<byte[]> images) throws Exception {
