@@ -359,5 +359,17 @@ $('history-refresh').addEventListener('click', loadHistory);
 
 $('model').addEventListener('change', () => { showStatus(); if (single.file) processSingle([single.file]); });
 
+// ---- session: a "Log out" button when the page was opened through the login page -----------------
+async function showLogout() {
+  try {
+    const r = await fetch('/api/v1/session');
+    $('logout').hidden = !(r.ok && (await r.json()).via === 'session');
+  } catch (e) { /* no button */ }
+}
+$('logout').addEventListener('click', async () => {
+  try { await fetch('/api/v1/logout', { method: 'POST' }); } finally { location.replace('/login.html'); }
+});
+
 showTab(tabs.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'single');
 health();
+showLogout();

@@ -155,7 +155,11 @@ public final class UnimatteServer {
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
         .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
-        .onSuccess(id -> LOG.info("event=http_listening port=" + config.section("server").getInteger("port")));
+        .onSuccess(id -> {
+          LOG.info("event=http_listening host=" + config.section("server").getString("host")
+              + " port=" + config.section("server").getInteger("port"));
+          HttpVerticle.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
+        });
   }
 
   /**

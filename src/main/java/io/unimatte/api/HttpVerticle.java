@@ -4,6 +4,7 @@ import io.unimatte.config.AppConfig;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MattingService;
+import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -17,6 +18,9 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -68,9 +72,18 @@ public final class HttpVerticle extends VerticleBase {
           .allowedHeader("Authorization").allowedMethod(HttpMethod.GET).allowedMethod(HttpMethod.POST)
           .allowedMethod(HttpMethod.DELETE);
       origins.forEach(o -> cors.addOrigin(String.valueOf(o)));
-      router.route().handler(cors);
+      // browsers send Origin on the page's own POSTs and WebSocket too: those are no CORS requests
+      router.route().handler(ctx -> {
+        if (OriginCheck.sameOrigin(ctx.request())) {
+          ctx.next();
+        } else {
+          cors.handle(ctx);
+        }
+      });
     }
-    AccessControl access = new AccessControl(security, System::currentTimeMillis);
+    AccessControl access = AccessControl.shared(vertx, security);
+    // before the key check: a browser whose session expired may still clear its cookie
+    router.post("/api/v1/logout").handler(access::logout);
     router.route("/api/*").handler(access);
     router.route("/v1.0/*").handler(access);
     router.route("/metrics").handler(access);
@@ -78,6 +91,8 @@ public final class HttpVerticle extends VerticleBase {
     if (security.getBoolean("protectUi", false)) {
       router.route().pathRegex(PAGE_PATHS).handler(access.pageGuard(webroot));
     }
+    router.post("/api/v1/login").handler(access::login);
+    router.get("/api/v1/session").handler(access::describe);
     router.get("/health").handler(new HealthApi(vertx, models)::handle);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
     MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
@@ -93,6 +108,35 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
     return router;
+  }
+
+  /**
+   * The warning to log when {@code server.host} is reachable from other machines while no API key
+   * is configured (anyone on the network may use the server), or empty.
+   */
+  public static Optional<String> insecureBindWarning(JsonObject config) {
+    String host = AppConfig.requireString(config.getJsonObject("server"), "host").trim();
+    boolean keys = config.getJsonObject("security").getJsonArray("apiKeys", new JsonArray()).stream()
+        .anyMatch(k -> k != null && !String.valueOf(k).isBlank());
+    if (keys || isLoopback(host)) {
+      return Optional.empty();
+    }
+    return Optional.of("event=insecure_bind host=" + host + " port=" + config.getJsonObject("server").getValue("port")
+        + " apiKeys=0 message=\"listening beyond this machine without API keys: anyone who can reach it may use"
+        + " the server; set security.apiKeys, or server.host=127.0.0.1\"");
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    // literals only, no DNS: a host name other than localhost counts as reachable
+    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+    try {
+      return literal != null && InetAddress.getByAddress(literal).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
 
   private static void failure(RoutingContext ctx) {

@@ -206,7 +206,7 @@ public final class MetricsApi {
       return Future.succeededFuture();
     }
     Router router = Router.router(vertx);
-    router.route("/metrics").handler(new AccessControl(config.section("security"), System::currentTimeMillis));
+    router.route("/metrics").handler(AccessControl.shared(vertx, config.section("security")));
     route(router, BackendRegistries.getDefaultNow(), models,
         () -> vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "a worker serves /metrics only", 0));

@@ -1,63 +1,137 @@
 package io.unimatte.api;
 
+import io.unimatte.config.AppConfig;
 import io.unimatte.error.CodedException;
 import io.unimatte.error.ErrorCode;
-import io.unimatte.config.AppConfig;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.streams.WriteStream;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
-import io.vertx.ext.web.codec.BodyCodec;
 
-import java.net.Inet4Address;
-import java.net.Inet6Address;
+import javax.net.ssl.SSLException;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Locale;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
 
 /**
  * Fetches an image given by URL ({@code image_url}) without letting callers reach what they
- * must not: the host is resolved first and every address checked (loopback, private, link-local,
- * carrier-grade NAT, unique-local, multicast and the cloud metadata address are refused unless
- * {@code config.json} allows them); the connection then goes to the checked address, so a second
- * DNS answer cannot swap it. Redirects are followed by hand, a few at most, each hop checked
- * again. The body is capped while it streams, and the whole fetch has a timeout.
+ * must not: the host is resolved first and every address checked by {@link AddressPolicy}; the
+ * connection then goes to the checked address, so a second DNS answer cannot swap it. Redirects
+ * are followed by hand, a few at most, each hop checked again. The body is capped while it streams.
+ *
+ * <p>{@code urlFetch.timeoutMs} is one deadline for the whole fetch, from the DNS lookup to the
+ * last byte of the last redirect hop: a server that trickles a byte now and then is cut off when
+ * it passes, and so is a DNS lookup that hangs (lookups run on a small pool of their own, so
+ * hanging ones never hold the threads that decode images).
  */
 final class UrlFetcher {
+  private static final Logger LOG = Logger.getLogger(UrlFetcher.class.getName());
   private static final int HTTP_PORT = 80;
   private static final int HTTPS_PORT = 443;
+  /** Threads for DNS lookups, shared by every HTTP verticle instance of one Vert.x. */
+  private static final String DNS_POOL = "unimatte-url-dns";
+  private static final int DNS_THREADS = 4;
+  private static final int FIRST_REDIRECT = 300;
+  private static final int LAST_REDIRECT = 399;
+  private static final int OK = 200;
+
+  /** Resolves a host name to its addresses; {@link InetAddress#getAllByName} outside tests. */
+  @FunctionalInterface
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
 
   private final Vertx vertx;
-  private final WebClient client;
+  private final HttpClient client;
+  private final WorkerExecutor dns;
+  private final Resolver resolver;
+  private final AddressPolicy policy;
   private final long maxBytes;
   private final long timeoutMs;
   private final int maxRedirects;
-  private final boolean allowLoopback;
-  private final boolean allowPrivate;
 
   UrlFetcher(Vertx vertx, JsonObject cfg) {
+    this(vertx, cfg, InetAddress::getAllByName);
+  }
+
+  UrlFetcher(Vertx vertx, JsonObject cfg, Resolver resolver) {
     this.vertx = vertx;
+    this.resolver = resolver;
     this.maxBytes = AppConfig.requireLong(cfg, "maxBytes");
     this.timeoutMs = AppConfig.requireLong(cfg, "timeoutMs");
     this.maxRedirects = AppConfig.requireInt(cfg, "maxRedirects");
-    this.allowLoopback = cfg.getBoolean("allowLoopback", false);
-    this.allowPrivate = cfg.getBoolean("allowPrivateNetworks", false);
-    this.client = WebClient.create(vertx, new WebClientOptions().setFollowRedirects(false)
-        .setUserAgent("unimatte-url-fetch").setConnectTimeout((int) timeoutMs));
+    this.policy = new AddressPolicy(cfg.getBoolean("allowLoopback", false), cfg.getBoolean("allowPrivateNetworks", false));
+    // no pooled connections: each fetch opens its own to the address it checked, and closes it
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(false).setMaxRedirects(0));
+    this.dns = vertx.createSharedWorkerExecutor(DNS_POOL, DNS_THREADS);
   }
 
+  /** The bytes at {@code url}, or a {@link CodedException} ({@code url_*}, {@code invalid_url}). */
   Future<byte[]> fetch(String url) {
-    return fetch(url, 0, System.currentTimeMillis() + timeoutMs);
+    Fetch f = new Fetch(System.currentTimeMillis() + timeoutMs);
+    long timer = vertx.setTimer(timeoutMs, id -> f.expire());
+    hop(f, url, 0).onComplete(ar -> {
+      vertx.cancelTimer(timer);
+      if (ar.succeeded()) {
+        f.result.tryComplete(ar.result());
+      } else {
+        f.result.tryFail(ar.cause());
+      }
+    });
+    return f.result.future();
   }
 
-  private Future<byte[]> fetch(String url, int hop, long deadline) {
+  /** One fetch across its redirect hops: the result, the deadline and the request in flight. */
+  private static final class Fetch {
+    final Promise<byte[]> result = Promise.promise();
+    final long deadline;
+    private HttpClientRequest current;
+
+    Fetch(long deadline) {
+      this.deadline = deadline;
+    }
+
+    long left() {
+      return deadline - System.currentTimeMillis();
+    }
+
+    synchronized boolean done() {
+      return result.future().isComplete();
+    }
+
+    /** Remembers the request in flight; false (and the request reset) when the deadline already passed. */
+    synchronized boolean attach(HttpClientRequest request) {
+      if (result.future().isComplete()) {
+        request.reset();
+        return false;
+      }
+      current = request;
+      return true;
+    }
+
+    synchronized void expire() {
+      if (result.tryFail(timeout())) {
+        if (current != null) {
+          current.reset(); // closes the connection: nothing more is read from a trickling server
+        }
+      }
+    }
+  }
+
+  private Future<byte[]> hop(Fetch f, String url, int hop) {
     URI uri;
     try {
       uri = URI.create(url.trim());
@@ -69,139 +143,118 @@ final class UrlFetcher {
       return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, "image_url must be an http(s) URL with a host"));
     }
     String host = uri.getHost();
-    int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? HTTPS_PORT : HTTP_PORT;
-    return vertx.executeBlocking(() -> resolveAllowed(host), false).compose(ip -> {
-      long left = deadline - System.currentTimeMillis();
-      if (left <= 0) {
-        return Future.failedFuture(new CodedException(ErrorCode.URL_TIMEOUT, "image_url did not answer in time"));
+    boolean tls = scheme.equals("https");
+    int port = uri.getPort() > 0 ? uri.getPort() : tls ? HTTPS_PORT : HTTP_PORT;
+    return dns.executeBlocking(() -> f.done() ? null : resolveAllowed(host), false).compose(ip -> {
+      long left = f.left();
+      if (ip == null || left <= 0) {
+        return Future.failedFuture(timeout());
       }
-      CappedBuffer body = new CappedBuffer(maxBytes);
-      return client.requestAbs(HttpMethod.GET, SocketAddress.inetSocketAddress(port, ip.getHostAddress()), url)
-          .timeout(left)
-          .as(BodyCodec.pipe(body))
-          .send()
-          .recover(err -> Future.failedFuture(err instanceof CodedException ? err
-              : body.overflow ? new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + maxBytes + " bytes")
-              : new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url could not be fetched: " + err.getMessage())))
-          .compose(resp -> {
-            int status = resp.statusCode();
-            if (status >= 300 && status < 400 && resp.getHeader("Location") != null) {
-              if (hop >= maxRedirects) {
-                return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "too many redirects"));
-              }
-              return fetch(uri.resolve(resp.getHeader("Location")).toString(), hop + 1, deadline);
-            }
-            if (status != 200) {
-              return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url answered HTTP " + status));
-            }
-            return Future.succeededFuture(body.bytes());
-          });
+      String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+      RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+          .setServer(SocketAddress.inetSocketAddress(port, ip.getHostAddress()))
+          .setHost(host.startsWith("[") ? host.substring(1, host.length() - 1) : host).setPort(port).setSsl(tls)
+          .setURI(uri.getRawQuery() == null ? path : path + "?" + uri.getRawQuery())
+          .setConnectTimeout(left).setIdleTimeout(left)
+          .putHeader("User-Agent", "unimatte-url-fetch");
+      return client.request(options)
+          .compose(req -> f.attach(req) ? req.send() : Future.failedFuture(timeout()))
+          .compose(resp -> answer(f, uri, resp, hop))
+          .recover(err -> Future.failedFuture(describe(err, host)));
     });
+  }
+
+  private Future<byte[]> answer(Fetch f, URI uri, HttpClientResponse resp, int hop) {
+    Promise<byte[]> body = Promise.promise();
+    // set first: the resets below end the response with an error that must not go unhandled
+    resp.exceptionHandler(body::tryFail);
+    int status = resp.statusCode();
+    String location = resp.getHeader("Location");
+    if (status >= FIRST_REDIRECT && status <= LAST_REDIRECT && location != null) {
+      resp.request().reset(); // the redirect's own body is not wanted
+      if (hop >= maxRedirects) {
+        return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "too many redirects"));
+      }
+      String next;
+      try {
+        next = uri.resolve(location.trim()).toString();
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url redirects to an invalid URL"));
+      }
+      return hop(f, next, hop + 1);
+    }
+    if (status != OK) {
+      resp.request().reset();
+      return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url answered HTTP " + status));
+    }
+    String length = resp.getHeader("Content-Length");
+    if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19
+        && Long.parseLong(length) > maxBytes) {
+      resp.request().reset();
+      return Future.failedFuture(tooLarge());
+    }
+    Buffer data = Buffer.buffer();
+    resp.handler(chunk -> {
+      if (data.length() + (long) chunk.length() > maxBytes) {
+        if (body.tryFail(tooLarge())) {
+          resp.request().reset();
+        }
+        return;
+      }
+      data.appendBuffer(chunk);
+    });
+    resp.endHandler(v -> body.tryComplete(data.getBytes()));
+    return body.future();
+  }
+
+  private CodedException tooLarge() {
+    return new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + maxBytes + " bytes");
+  }
+
+  private static CodedException timeout() {
+    return new CodedException(ErrorCode.URL_TIMEOUT, "image_url did not answer in time");
+  }
+
+  /**
+   * The client's view of a failed connection: what kind of failure, never the exception's own text
+   * (addresses, ports, TLS internals); that goes to the log.
+   */
+  private static CodedException describe(Throwable err, String host) {
+    if (err instanceof CodedException coded) {
+      return coded;
+    }
+    LOG.fine("event=url_fetch_failed host=" + host.replaceAll("[^\\w.:\\[\\]-]", "?") + " error="
+        + err.getClass().getSimpleName() + ":" + String.valueOf(err.getMessage()).replaceAll("[\\r\\n]", " "));
+    if (err instanceof TimeoutException || err instanceof io.netty.channel.ConnectTimeoutException
+        || err.getClass().getSimpleName().contains("Timeout")) {
+      return timeout();
+    }
+    if (err instanceof ConnectException) {
+      return new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url's server refused the connection");
+    }
+    if (err instanceof SSLException) {
+      return new CodedException(ErrorCode.URL_FETCH_FAILED, "the TLS handshake with image_url's server failed");
+    }
+    return new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url could not be fetched: the connection failed");
   }
 
   /** The first address of {@code host}, if every address it resolves to is allowed. */
   private InetAddress resolveAllowed(String host) {
     InetAddress[] all;
     try {
-      all = InetAddress.getAllByName(host);
+      all = resolver.resolve(host);
     } catch (UnknownHostException e) {
       throw new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url's host does not resolve");
     }
+    if (all == null || all.length == 0) {
+      throw new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url's host does not resolve");
+    }
     for (InetAddress a : all) {
-      String why = refusal(a);
+      String why = policy.refusal(a);
       if (why != null) {
         throw new CodedException(ErrorCode.URL_FORBIDDEN, "image_url points to a " + why + " address, which is not allowed");
       }
     }
     return all[0];
-  }
-
-  /** Why {@code a} is refused, or null when it is a public address (or allowed by configuration). */
-  String refusal(InetAddress a) {
-    if (a instanceof Inet6Address v6 && isMappedV4(v6)) {
-      byte[] b = v6.getAddress();
-      try {
-        a = InetAddress.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
-      } catch (UnknownHostException e) {
-        return "malformed";
-      }
-    }
-    byte[] b = a.getAddress();
-    if (a.isLoopbackAddress()) {
-      return allowLoopback ? null : "loopback";
-    }
-    if (a.isAnyLocalAddress() || a.isMulticastAddress()) {
-      return "reserved";
-    }
-    if (a.isLinkLocalAddress()) {
-      return "link-local or metadata";
-    }
-    boolean cgnat = a instanceof Inet4Address && (b[0] & 0xFF) == 100 && (b[1] & 0xC0) == 64;
-    boolean zeroNet = a instanceof Inet4Address && b[0] == 0;
-    boolean uniqueLocal = a instanceof Inet6Address && (b[0] & 0xFE) == 0xFC;
-    if (a.isSiteLocalAddress() || cgnat || uniqueLocal || zeroNet) {
-      return allowPrivate ? null : "private";
-    }
-    return null;
-  }
-
-  private static boolean isMappedV4(Inet6Address a) {
-    byte[] b = a.getAddress();
-    for (int i = 0; i < 10; i++) {
-      if (b[i] != 0) {
-        return false;
-      }
-    }
-    return (b[10] & 0xFF) == 0xFF && (b[11] & 0xFF) == 0xFF;
-  }
-
-  /** Collects the body, failing the transfer as soon as it passes the cap. */
-  private static final class CappedBuffer implements WriteStream<Buffer> {
-    private final long cap;
-    private final Buffer data = Buffer.buffer();
-    boolean overflow;
-
-    CappedBuffer(long cap) {
-      this.cap = cap;
-    }
-
-    byte[] bytes() {
-      return data.getBytes();
-    }
-
-    @Override
-    public WriteStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
-      return this;
-    }
-
-    @Override
-    public Future<Void> write(Buffer chunk) {
-      if (data.length() + (long) chunk.length() > cap) {
-        overflow = true;
-        return Future.failedFuture(new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + cap + " bytes"));
-      }
-      data.appendBuffer(chunk);
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public Future<Void> end() {
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public WriteStream<Buffer> setWriteQueueMaxSize(int maxSize) {
-      return this;
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public WriteStream<Buffer> drainHandler(Handler<Void> handler) {
-      return this;
-    }
   }
 }

@@ -62,6 +62,12 @@ final class WebSocketApi {
       ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
     }
+    JsonArray origins = config.getJsonObject("security").getJsonArray("corsAllowedOrigins", new JsonArray());
+    if (!OriginCheck.allowed(ctx.request(), origins)) {
+      LOG.info("event=ws_forbidden_origin client=" + AccessControl.clientId(ctx));
+      ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, "WebSocket connections from this page's origin are not allowed", 0);
+      return;
+    }
     ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }

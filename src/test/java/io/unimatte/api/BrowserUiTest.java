@@ -12,14 +12,17 @@ import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The web UI in a real browser: runs {@code e2e/ui.test.mjs} (node's test runner, playwright-core,
- * headless Debian chromium) against a real server with the tiny model. Screenshots of each tab go
+ * The web UI in a real browser: runs {@code e2e/ui.test.mjs}, and {@code e2e/login.test.mjs} against
+ * a server behind a key (node's test runner, playwright-core, headless Debian chromium), each
+ * against a real server with the tiny model. Screenshots of each tab go
  * to {@code target/screenshots/}.
  *
  * <p>Needs {@code /usr/bin/chromium} and {@code e2e/node_modules} (.ci/run installs both). Where
@@ -53,22 +56,39 @@ class BrowserUiTest {
     TinyModel.write(models, "tiny2");
     try (TestServer server = TestServer.start(models, "tiny", null,
         cfg -> cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2")))) {
-      Path log = Files.createTempFile("unimatte-e2e", ".log");
-      ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "e2e/ui.test.mjs")
-          .redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().put("UNIMATTE_URL", "http://127.0.0.1:" + server.port());
-      pb.environment().put("UNIMATTE_PHOTOS", TestPhotos.dir().toString());
-      pb.environment().put("UNIMATTE_SCREENSHOTS", "target" + File.separator + "screenshots");
-      pb.environment().put("CHROMIUM_PATH", CHROMIUM.toString());
-      Process p = pb.start();
-      if (!p.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        fail("browser suite did not finish in " + TIMEOUT_MINUTES + " minutes:\n" + Files.readString(log));
-      }
-      String out = Files.readString(log, StandardCharsets.UTF_8);
-      System.out.println(out);
-      assertEquals(0, p.exitValue(), "browser suite failed:\n" + out);
-      assertEquals(0, server.blockedThreadWarnings(), "Vert.x reported a blocked event loop");
+      runSuite("e2e/ui.test.mjs", server, Map.of());
     }
+  }
+
+  @Test
+  void loginPagePassesTheBrowserSuite() throws Exception {
+    require(Files.isExecutable(CHROMIUM), CHROMIUM.toString());
+    require(Files.isDirectory(DRIVER), DRIVER.toString());
+    TinyModel.write(models, "tiny");
+    String key = "e2e-" + UUID.randomUUID();
+    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("security")
+        .put("apiKeys", new io.vertx.core.json.JsonArray().add(key)).put("protectUi", true))) {
+      runSuite("e2e/login.test.mjs", server, Map.of("UNIMATTE_KEY", key));
+    }
+  }
+
+  private static void runSuite(String suite, TestServer server, Map<String, String> env) throws Exception {
+    Path log = Files.createTempFile("unimatte-e2e", ".log");
+    ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", suite)
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("UNIMATTE_URL", "http://127.0.0.1:" + server.port());
+    pb.environment().put("UNIMATTE_PHOTOS", TestPhotos.dir().toString());
+    pb.environment().put("UNIMATTE_SCREENSHOTS", "target" + File.separator + "screenshots");
+    pb.environment().put("CHROMIUM_PATH", CHROMIUM.toString());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    if (!p.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      fail("browser suite did not finish in " + TIMEOUT_MINUTES + " minutes:\n" + Files.readString(log));
+    }
+    String out = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(out);
+    assertEquals(0, p.exitValue(), "browser suite failed:\n" + out);
+    assertEquals(0, server.blockedThreadWarnings(), "Vert.x reported a blocked event loop");
   }
 }

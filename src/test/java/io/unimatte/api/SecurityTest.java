@@ -3,6 +3,7 @@ package io.unimatte.api;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TinyModel;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -13,6 +14,8 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.nio.file.Path;
 import java.util.UUID;
+import java.net.http.WebSocketHandshakeException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
@@ -21,7 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** API keys, per-key rate limits and CORS, when configured; open and same-origin by default. */
+/**
+ * API keys, the web page's login sessions, per-key rate limits, limits on wrong keys, CORS and the
+ * WebSocket's Origin check, when configured; open and same-origin by default.
+ */
 class SecurityTest {
   @TempDir
   Path models;
@@ -34,6 +40,18 @@ class SecurityTest {
       b.header(header, value);
     }
     return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private CompletableFuture<WebSocket> wsWithOrigin(TestServer s, String origin, String query) {
+    return http.newWebSocketBuilder().header("Origin", origin)
+        .buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/api/v1/ws" + query), new WebSocket.Listener() { });
+  }
+
+  /** The HTTP status a refused WebSocket handshake got. */
+  private static int handshakeStatus(CompletableFuture<WebSocket> ws) {
+    CompletionException refused = assertThrows(CompletionException.class, ws::join);
+    assertTrue(refused.getCause() instanceof WebSocketHandshakeException, refused.toString());
+    return ((WebSocketHandshakeException) refused.getCause()).getResponse().statusCode();
   }
 
   @Test
@@ -80,27 +98,139 @@ class SecurityTest {
     }
   }
 
+  private HttpResponse<byte[]> send(TestServer s, String method, String path, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(s.uri(path)).method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  /** The Set-Cookie header for {@code name}, or "" when there is none. */
+  private static String setCookie(HttpResponse<?> r, String name) {
+    return r.headers().allValues("Set-Cookie").stream().filter(c -> c.startsWith(name + "=")).findFirst().orElse("");
+  }
+
+  private static String token(String setCookie) {
+    return setCookie.substring(setCookie.indexOf('=') + 1, setCookie.indexOf(';'));
+  }
+
+  /** Window-based counters reset on the minute: start a counting test well inside one. */
+  private static void awayFromMinuteEnd() throws InterruptedException {
+    long intoMinute = System.currentTimeMillis() % 60_000;
+    if (intoMinute > 50_000) {
+      Thread.sleep(60_000 - intoMinute + 100);
+    }
+  }
+
   @Test
-  void theWebPageCanBePutBehindAKey() throws Exception {
+  void theWebPageLogsInWithASessionCookieNeverTheKey() throws Exception {
     TinyModel.write(models, "tiny");
     String key = "ui-" + UUID.randomUUID();
+    long maxAge = 3;
     try (TestServer s = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("security")
-        .put("apiKeys", new JsonArray().add(key)).put("protectUi", true))) {
+        .put("apiKeys", new JsonArray().add(key)).put("protectUi", true).put("sessionMaxAgeSeconds", maxAge))) {
       HttpResponse<byte[]> page = s.get("/");
       assertEquals(401, page.statusCode());
       assertTrue(new String(page.body()).contains("needs an API key"), "the login page");
       assertEquals(200, s.get("/login.html").statusCode());
       assertEquals(200, s.get("/health").statusCode());
-      HttpResponse<byte[]> withCookie = http.send(HttpRequest.newBuilder(s.uri("/"))
-          .header("Cookie", "unimatte_key=" + key).build(), HttpResponse.BodyHandlers.ofByteArray());
-      assertEquals(200, withCookie.statusCode());
-      assertTrue(new String(withCookie.body()).contains("Unimatte"));
-      HttpResponse<byte[]> api = http.send(HttpRequest.newBuilder(s.uri("/api/v1/jobs"))
-          .header("Cookie", "unimatte_key=" + key).build(), HttpResponse.BodyHandlers.ofByteArray());
-      assertEquals(200, api.statusCode(), "the page's own API calls carry the cookie");
-      HttpResponse<byte[]> wrong = http.send(HttpRequest.newBuilder(s.uri("/app.js"))
-          .header("Cookie", "unimatte_key=nope").build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(401, send(s, "GET", "/", "Cookie", "unimatte_key=" + key).statusCode(),
+          "the raw key in a cookie (what the old login page stored) no longer opens the page");
+
+      HttpResponse<byte[]> wrong = send(s, "POST", "/api/v1/login", "X-Api-Key", "nope");
       assertEquals(401, wrong.statusCode());
+      assertEquals("invalid_api_key", MatteApiTest.error(wrong).getString("code"));
+      assertEquals("", setCookie(wrong, AccessControl.COOKIE));
+
+      HttpResponse<byte[]> login = send(s, "POST", "/api/v1/login", "X-Api-Key", key);
+      assertEquals(200, login.statusCode(), new String(login.body()));
+      String cookie = setCookie(login, AccessControl.COOKIE);
+      assertTrue(cookie.toLowerCase(java.util.Locale.ROOT).contains("; httponly"), cookie);
+      assertTrue(cookie.contains("; SameSite=Strict"), cookie);
+      assertTrue(cookie.contains("; Path=/"), cookie);
+      assertTrue(cookie.contains("; Max-Age=" + maxAge), cookie);
+      assertFalse(cookie.contains("Secure"), "plain http: no Secure flag, " + cookie);
+      String token = token(cookie);
+      assertTrue(token.length() >= 40, "a random token of 32 bytes: " + token);
+      assertFalse(cookie.contains(key) || new String(login.body()).contains(key), "the key never goes back");
+      assertTrue(setCookie(login, "unimatte_key").contains("Max-Age=0"), "the old page's key cookie is cleared");
+      assertTrue(setCookie(send(s, "POST", "/api/v1/login", "X-Api-Key", key, "X-Forwarded-Proto", "https"),
+          AccessControl.COOKIE).contains("; Secure"), "behind a TLS proxy the cookie is Secure");
+
+      String session = AccessControl.COOKIE + "=" + token;
+      HttpResponse<byte[]> withSession = send(s, "GET", "/", "Cookie", session);
+      assertEquals(200, withSession.statusCode());
+      assertTrue(new String(withSession.body()).contains("Unimatte"));
+      assertEquals("no-cache", withSession.headers().firstValue("Cache-Control").orElse(""),
+          "a protected page is asked for again each time, not opened from the cache after logout");
+      assertEquals(200, send(s, "GET", "/api/v1/jobs", "Cookie", session).statusCode(),
+          "the page's own API calls carry the session");
+      JsonObject who = new JsonObject(new String(send(s, "GET", "/api/v1/session", "Cookie", session).body()));
+      assertEquals("session", who.getString("via"));
+      assertTrue(who.containsKey("expiresAt"));
+      assertEquals(401, send(s, "GET", "/app.js", "Cookie", AccessControl.COOKIE + "=forged").statusCode());
+
+      assertEquals(401, s.get("/api/v1/jobs?api_key=" + key).statusCode(), "?api_key= only on the WebSocket");
+      WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/api/v1/ws?api_key="
+          + key), new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+
+      HttpResponse<byte[]> logout = send(s, "POST", "/api/v1/logout", "Cookie", session);
+      assertEquals(204, logout.statusCode());
+      assertTrue(setCookie(logout, AccessControl.COOKIE).contains("Max-Age=0"), setCookie(logout, AccessControl.COOKIE));
+      assertEquals(401, send(s, "GET", "/", "Cookie", session).statusCode(), "logged out: the token is dead");
+      HttpResponse<byte[]> dead = send(s, "GET", "/api/v1/jobs", "Cookie", session);
+      assertEquals("missing_api_key", MatteApiTest.error(dead).getString("code"));
+      assertTrue(MatteApiTest.error(dead).getString("message").contains("log in again"));
+
+      String expiring = AccessControl.COOKIE + "=" + token(setCookie(send(s, "POST", "/api/v1/login", "X-Api-Key", key),
+          AccessControl.COOKIE));
+      assertEquals(200, send(s, "GET", "/api/v1/jobs", "Cookie", expiring).statusCode());
+      Thread.sleep(maxAge * 1000 + 500);
+      assertEquals(401, send(s, "GET", "/api/v1/jobs", "Cookie", expiring).statusCode(), "the session expired");
+    }
+  }
+
+  @Test
+  void wrongKeysAreLimitedPerAddressEvenWithoutARateLimit() throws Exception {
+    TinyModel.write(models, "tiny");
+    String key = "k-" + UUID.randomUUID();
+    int attempts = 3;
+    try (TestServer s = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("security")
+        .put("apiKeys", new JsonArray().add(key)).put("failedKeyAttemptsPerMinute", attempts))) {
+      awayFromMinuteEnd();
+      String session = AccessControl.COOKIE + "=" + token(setCookie(send(s, "POST", "/api/v1/login", "X-Api-Key", key),
+          AccessControl.COOKIE));
+      assertEquals(401, send(s, "POST", "/api/v1/login", "X-Api-Key", "guess-0").statusCode());
+      for (int i = 1; i < attempts; i++) {
+        assertEquals(401, post(s, "X-Api-Key", "guess-" + i).statusCode());
+      }
+      for (String k : new String[] {"guess-x", key}) {
+        HttpResponse<byte[]> blocked = post(s, "X-Api-Key", k);
+        assertEquals(429, blocked.statusCode(), "past the limit every key is refused, the right one too");
+        assertEquals("rate_limited", MatteApiTest.error(blocked).getString("code"));
+        assertTrue(blocked.headers().firstValue("Retry-After").isPresent());
+      }
+      assertEquals(429, send(s, "POST", "/api/v1/login", "X-Api-Key", key).statusCode());
+      assertEquals(200, send(s, "GET", "/api/v1/jobs", "Cookie", session).statusCode(),
+          "a session made before keeps working: it is no guess");
+    }
+  }
+
+  @Test
+  void listedOriginsMayOpenTheWebSocket() throws Exception {
+    TinyModel.write(models, "tiny");
+    String key = "k-" + UUID.randomUUID();
+    try (TestServer s = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("security")
+        .put("apiKeys", new JsonArray().add(key)).put("corsAllowedOrigins", new JsonArray().add("https://shop.example")))) {
+      for (String ok : new String[] {"https://shop.example", "http://127.0.0.1:" + s.port()}) {
+        wsWithOrigin(s, ok, "?api_key=" + key).get(10, TimeUnit.SECONDS).sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+      }
+      assertEquals(403, handshakeStatus(wsWithOrigin(s, "https://evil.example", "?api_key=" + key)));
+      assertEquals(403, handshakeStatus(wsWithOrigin(s, "http://shop.example", "?api_key=" + key)), "another scheme");
+      HttpResponse<byte[]> own = send(s, "GET", "/health", "Origin", "http://127.0.0.1:" + s.port());
+      assertEquals(200, own.statusCode(), "the page's own calls carry Origin too and are no CORS requests");
     }
   }
 
@@ -115,6 +245,13 @@ class SecurityTest {
       WebSocket ws = http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + s.port() + "/api/v1/ws"),
           new WebSocket.Listener() { }).get(10, TimeUnit.SECONDS);
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+      for (String own : new String[] {"http://127.0.0.1:" + s.port(), "http://127.0.0.1:" + s.port() + "/"}) {
+        wsWithOrigin(s, own, "").get(10, TimeUnit.SECONDS).sendClose(WebSocket.NORMAL_CLOSURE, "bye").join();
+      }
+      for (String foreign : new String[] {"https://evil.example", "http://127.0.0.1:" + (s.port() + 1), "null",
+          "http://localhost:" + s.port(), "file://", "chrome-extension://abc"}) {
+        assertEquals(403, handshakeStatus(wsWithOrigin(s, foreign, "")), foreign);
+      }
     }
   }
 }
