@@ -19,8 +19,8 @@ import java.util.logging.Logger;
 
 /**
  * Starts Unimatte: reads {@code config.json} (+ env + flags), imports the default model on first
- * run, deploys the verticles, and on SIGTERM undeploys them gracefully (queued images finish or
- * fail with a code; none is dropped silently).
+ * run, deploys the verticles, and on SIGTERM undeploys them gracefully ({@link UnimatteServer#stop}:
+ * queued images finish or fail with a code, none is dropped silently; batch jobs resume at the next start).
  */
 public final class Main {
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
@@ -109,7 +109,7 @@ public final class Main {
         return;
       }
       LOG.info("event=shutdown_start");
-      vertx.close().onComplete(ar -> stopped.countDown());
+      UnimatteServer.stop(vertx).onComplete(ar -> stopped.countDown());
       try {
         stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

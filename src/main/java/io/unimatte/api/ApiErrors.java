@@ -31,6 +31,8 @@ public final class ApiErrors {
       Map.entry("item_not_found", 404),
       Map.entry("item_not_ready", 409),
       Map.entry("item_failed", 409),
+      Map.entry("nothing_to_retry", 409),
+      Map.entry("storage_full", 507),
       Map.entry("too_many_items", 413),
       Map.entry("zip_invalid", 400),
       Map.entry("invalid_url", 400),
@@ -70,6 +72,8 @@ public final class ApiErrors {
       case "too_many_items" -> "the job has more images than the server accepts in one job";
       case "too_many_jobs" -> "you already have as many jobs running as the server allows; wait for one to finish";
       case "missing_image" -> "no image in the request";
+      case "nothing_to_retry" -> "the job has no failed image that can be retried (their stored copies may be gone)";
+      case "storage_full" -> "running jobs already hold jobs.maxTotalBytes of images; wait for them to finish";
       default -> code.replace('_', ' ');
     };
   }
