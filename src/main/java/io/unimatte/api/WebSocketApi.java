@@ -254,13 +254,17 @@ final class WebSocketApi {
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
       int index = item.getInteger("index");
       pendingReads.merge(jobId, 1, Integer::sum);
+      // one handler: separate ones may run out of order when the read completes while they are added
       vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
-          .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-              .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-              .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-              .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
-          .onFailure(err -> error(null, "item_not_found", "result of item " + index + " is gone"))
           .onComplete(ar -> {
+            if (ar.succeeded()) {
+              send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
+                  .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+                  .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+                  .put("data", Base64.getEncoder().encodeToString(ar.result().getBytes())));
+            } else {
+              error(null, "item_not_found", "result of item " + index + " is gone");
+            }
             pendingReads.merge(jobId, -1, Integer::sum);
             maybeJobDone(jobId);
           });

@@ -599,11 +599,12 @@ public final class JobsVerticle extends VerticleBase {
     persist(job);
     requeued.forEach(index -> pending.add(new Pending(id, index)));
     LOG.info("event=job_retry job=" + id + " items=" + requeued.size());
+    // the answer first, so a socket that asked hears "retried" before the events it causes
+    m.reply(job.copy().put("retried", requeued.size()));
     vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "requeued").put("jobId", id)
         .put("items", new JsonArray(new ArrayList<>(requeued))).put("status", job.getString("status"))
         .put("done", job.getInteger("done")).put("failed", job.getInteger("failed"))
         .put("retryable", job.getInteger("retryable")).put("total", job.getJsonArray("items").size()));
-    m.reply(job.copy().put("retried", requeued.size()));
     dispatch();
   }
 
