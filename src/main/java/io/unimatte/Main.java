@@ -23,6 +23,10 @@ import java.util.logging.Logger;
  * queued images finish or fail with a code, none is dropped silently; batch jobs resume at the next start).
  */
 public final class Main {
+  static {
+    OneLineLogFormatter.keepOpenAtShutdown(); // before the first logger below
+  }
+
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
   /** Bound on how long a graceful stop may take before the JVM exits anyway. */
   private static final long SHUTDOWN_WAIT_SECONDS = 120;

@@ -204,6 +204,8 @@ class DurableJobsTest {
           && j.getJsonArray("items").stream().anyMatch(o -> "inferring".equals(((JsonObject) o).getString("stage"))))
           .getInteger("done");
       assertTrue(s.terminate(), "the server exits by itself after SIGTERM");
+      assertTrue(s.logText().contains("event=job_suspended job=" + id), "the stop says what it left queued");
+      assertTrue(s.logText().contains("event=shutdown_done"), "the log stays open to the end");
     }
     JsonObject onDisk = new JsonObject(Files.readString(outputs.resolve(id).resolve("job.json")));
     int done = onDisk.getInteger("done");
