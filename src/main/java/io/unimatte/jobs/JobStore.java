@@ -49,6 +49,9 @@ public interface JobStore {
   /** Rewrites {@code job.json} atomically and durably; fails when the job's folder is gone (deleted). */
   void save(JsonObject job) throws IOException;
 
+  /** Indexes of the items whose input is on disk, in order (one listing: cheap for a whole history). */
+  List<Integer> storedInputs(String jobId) throws IOException;
+
   /** Whether the input of item {@code index} is still on disk. */
   boolean hasInput(String jobId, int index);
 

@@ -156,7 +156,9 @@ public final class JobsVerticle extends VerticleBase {
         String id = job.getString("id");
         boolean usable = StoredOptions.fromJson(job.getJsonObject("outputOptions")) != null;
         int failedBefore = job.getInteger("failed", 0);
-        List<Integer> queue = resumable(job, index -> usable && store.hasInput(id, index));
+        List<Integer> stored = store.storedInputs(id);
+        List<Integer> queue = resumable(job, index -> usable && stored.contains(index) && store.hasInput(id, index));
+        dropFinishedInputs(job, stored);
         if (!queue.isEmpty()) {
           resume.put(id, queue);
         }
@@ -201,6 +203,24 @@ public final class JobsVerticle extends VerticleBase {
       dispatch();
       return null;
     });
+  }
+
+  /**
+   * Deletes the inputs of finished items that a crash left behind (between the record saying
+   * "done" and the input's deletion). Blocking: start only.
+   */
+  private void dropFinishedInputs(JsonObject job, List<Integer> stored) throws IOException {
+    if (keepInputs) {
+      return;
+    }
+    JsonArray items = job.getJsonArray("items");
+    for (int index : stored) {
+      JsonObject item = index < items.size() ? items.getJsonObject(index) : null;
+      if (item == null || "done".equals(item.getString("stage"))
+          || "failed".equals(item.getString("stage")) && !item.getBoolean("retryable", false)) {
+        store.deleteInput(job.getString("id"), index);
+      }
+    }
   }
 
   /**

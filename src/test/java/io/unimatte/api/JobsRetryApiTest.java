@@ -1,6 +1,10 @@
 package io.unimatte.api;
 
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.output.OutputOptions;
+import io.unimatte.jobs.JobInputs;
+import io.unimatte.jobs.JobStore;
+import io.unimatte.jobs.impl.StoredOptions;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.testing.Multiparts;
 import io.unimatte.testing.TestServer;
@@ -224,6 +228,43 @@ class JobsRetryApiTest {
         assertTrue(staged.noneMatch(Files::isRegularFile), "a refused job leaves nothing behind");
       }
       assertEquals(0, new JsonObject(new String(s.get("/api/v1/jobs").body())).getJsonArray("jobs").size());
+    }
+  }
+
+  @Test
+  void aStartResumesWhatHasItsInputFailsWhatLostItAndDropsWhatACrashLeftBehind() throws Exception {
+    // as a crash leaves it: item 0 done (its input not yet deleted), 1 inferring, 2 queued but its input gone
+    JobStore store = JobStore.create(outputs);
+    JobInputs in = store.stage(3);
+    JsonArray items = new JsonArray();
+    List<byte[]> pngs = pngs(3);
+    String[] stages = {"done", "inferring", "queued"};
+    for (int i = 0; i < 3; i++) {
+      in.add("c" + i + ".png", pngs.get(i));
+      items.add(new JsonObject().put("index", i).put("name", "c" + i + ".png").put("stage", stages[i]));
+    }
+    items.getJsonObject(0).put("file", "0.png").put("contentType", "image/png").put("width", 30).put("height", 30);
+    String id = in.jobId();
+    store.commit(in, new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis()).put("status", "running")
+        .put("output", "rgba").put("format", "png").put("options", OutputOptions.DEFAULT.canonical())
+        .put("outputOptions", StoredOptions.toJson(OutputOptions.DEFAULT)).put("withMatte", false).put("model", "tiny")
+        .put("source", "http").put("client", "test").put("total", 3).put("done", 1).put("failed", 0).put("items", items));
+    store.writeResult(id, "0.png", pngs.get(0));
+    store.deleteInput(id, 2);
+
+    try (TestServer s = server(null, false)) {
+      JsonObject job = finished(s, id);
+      assertEquals("done", job.getJsonArray("items").getJsonObject(1).getString("stage"), job.encode());
+      JsonObject lost = job.getJsonArray("items").getJsonObject(2);
+      assertEquals("failed", lost.getString("stage"));
+      assertEquals("input_missing", lost.getString("code"));
+      assertFalse(lost.getBoolean("retryable"));
+      assertEquals("partial", job.getString("status"));
+      long deadline = System.currentTimeMillis() + WAIT_MS;
+      while (!inputs(id).isEmpty() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(List.of(), inputs(id), "the done item's leftover input is deleted at start, the resumed one's when done");
     }
   }
 }

@@ -218,6 +218,18 @@ public final class FileJobStore implements JobStore {
   }
 
   @Override
+  public List<Integer> storedInputs(String jobId) throws IOException {
+    Path inputs = dir(jobId).resolve(INPUTS);
+    if (!Files.isDirectory(inputs)) {
+      return List.of();
+    }
+    try (Stream<Path> files = Files.list(inputs)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9]+" + java.util.regex.Pattern.quote(INPUT_SUFFIX)))
+          .map(n -> Integer.parseInt(n.substring(0, n.length() - INPUT_SUFFIX.length()))).sorted().toList();
+    }
+  }
+
+  @Override
   public boolean hasInput(String jobId, int index) {
     return Files.isRegularFile(inputPath(jobId, index)) && Files.isReadable(inputPath(jobId, index));
   }
