@@ -194,7 +194,8 @@ final class JobsApi {
   }
 
   private void retry(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY,
+            new JsonObject().put("id", j.getString("id"))))
         .onSuccess(m -> {
           JsonObject job = m.body();
           String id = job.getString("id");

@@ -156,7 +156,7 @@ public final class JobsVerticle extends VerticleBase {
         String id = job.getString("id");
         boolean usable = StoredOptions.fromJson(job.getJsonObject("outputOptions")) != null;
         int failedBefore = job.getInteger("failed", 0);
-        List<Integer> stored = store.storedInputs(id);
+        Set<Integer> stored = new HashSet<>(store.storedInputs(id));
         List<Integer> queue = resumable(job, index -> usable && stored.contains(index) && store.hasInput(id, index));
         dropFinishedInputs(job, stored);
         if (!queue.isEmpty()) {
@@ -209,7 +209,7 @@ public final class JobsVerticle extends VerticleBase {
    * Deletes the inputs of finished items that a crash left behind (between the record saying
    * "done" and the input's deletion). Blocking: start only.
    */
-  private void dropFinishedInputs(JsonObject job, List<Integer> stored) throws IOException {
+  private void dropFinishedInputs(JsonObject job, Set<Integer> stored) throws IOException {
     if (keepInputs) {
       return;
     }
@@ -316,7 +316,8 @@ public final class JobsVerticle extends VerticleBase {
       items.add(new JsonObject().put("index", i).put("name", in.names().get(i)).put("stage", "queued"));
     }
     JsonObject job = new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis())
-        .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba").put("format", s.options().format())
+        .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba")
+        .put("format", s.options().format())
         .put("options", s.options().canonical()).put("outputOptions", StoredOptions.toJson(s.options()))
         .put("withMatte", s.withMatte()).put("model", s.model())
         .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0)

@@ -163,7 +163,8 @@ class FileJobStoreTest {
     JobStore store = JobStore.create(root);
     String broken = UUID.randomUUID().toString();
     Files.createDirectories(root.resolve(broken).resolve("inputs"));
-    Files.writeString(root.resolve(broken).resolve("job.json"), "{\"id\": \"" + broken + "\", \"items\": [", StandardCharsets.UTF_8);
+    Files.writeString(root.resolve(broken).resolve("job.json"), "{\"id\": \"" + broken + "\", \"items\": [",
+        StandardCharsets.UTF_8);
     String noRecord = UUID.randomUUID().toString();
     Files.createDirectories(root.resolve(noRecord).resolve("items"));
     commit(store, job(5, "done"));

@@ -35,6 +35,8 @@ public final class FileJobStore implements JobStore {
   private static final String ITEMS = "items";
   private static final String INPUTS = "inputs";
   private static final String INPUT_SUFFIX = ".input";
+  private static final java.util.regex.Pattern INPUT_NAME =
+      java.util.regex.Pattern.compile("[0-9]+" + java.util.regex.Pattern.quote(INPUT_SUFFIX));
   private static final String TMP_SUFFIX = ".tmp";
   /** Longest error text a log line carries. */
   private static final int MAX_ERROR_CHARS = 160;
@@ -72,7 +74,8 @@ public final class FileJobStore implements JobStore {
       }
     }
     if (staged + trashed + temps > 0) {
-      LOG.info("event=job_store_recovered uncommittedFiles=" + staged + " trashFiles=" + trashed + " tempFiles=" + temps);
+      LOG.info("event=job_store_recovered uncommittedFiles=" + staged + " trashFiles=" + trashed
+          + " tempFiles=" + temps);
     }
     return loadAll();
   }
@@ -224,7 +227,7 @@ public final class FileJobStore implements JobStore {
       return List.of();
     }
     try (Stream<Path> files = Files.list(inputs)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9]+" + java.util.regex.Pattern.quote(INPUT_SUFFIX)))
+      return files.map(p -> p.getFileName().toString()).filter(INPUT_NAME.asMatchPredicate())
           .map(n -> Integer.parseInt(n.substring(0, n.length() - INPUT_SUFFIX.length()))).sorted().toList();
     }
   }
