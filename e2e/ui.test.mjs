@@ -104,6 +104,26 @@ test('after a reload the job is in the history', async () => {
   await page.screenshot({ path: join(SHOTS, 'history.png'), fullPage: true });
 });
 
+test('a job with failed images offers Retry in the history, which finishes them', async t => {
+  const partial = process.env.UNIMATTE_PARTIAL_JOB;
+  if (!partial) { t.skip('no UNIMATTE_PARTIAL_JOB (BrowserUiTest prepares one)'); return; }
+  await page.click('#tab-history');
+  const li = `#history-list li[data-job-id="${partial}"]`;
+  await page.waitForSelector(`${li} button.retry`);
+  assert.match(await page.textContent(li), /0\/2 done, 2 failed/);
+  await page.screenshot({ path: join(SHOTS, 'history-retry.png'), fullPage: true });
+  await page.click(`${li} button.retry`);
+  await page.waitForFunction(() => /queued again/.test(document.getElementById('history-message').textContent));
+  const deadline = Date.now() + TIMEOUT;
+  while (!/2\/2 done/.test(await page.textContent(li))) {
+    assert.ok(Date.now() < deadline, 'the retried images finish');
+    await page.waitForTimeout(200);
+    await page.click('#history-refresh');
+    await page.waitForSelector(li);
+  }
+  assert.equal(await page.locator(`${li} button.retry`).count(), 0, 'nothing left to retry');
+});
+
 test('narrow phone-width window still shows every tab', async () => {
   await page.setViewportSize({ width: 390, height: 800 });
   for (const tab of ['single', 'batch', 'history']) {

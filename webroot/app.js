@@ -219,16 +219,35 @@ async function startBatch(files) {
   setMessage('batch-message', `Uploading ${files.length} image(s)…`);
   const images = [];
   for (const f of files) images.push({ name: f.webkitRelativePath || f.name, data: await readBase64(f) });
-  const ws = new WebSocket(wsUrl());
-  batch = { ws, jobId: null, total: files.length, rows: new Map() };
+  batch = { ws: null, jobId: null, total: files.length, rows: new Map() };
   $('batch-rows').innerHTML = '';
+  $('batch-retry').hidden = true;
   images.forEach((img, i) => addRow(i, img.name));
   $('batch-panel').hidden = false;
   updateBatchProgress(0, 0);
-  ws.onopen = () => ws.send(JSON.stringify(Object.assign({ type: 'submit', ref: 'ui', output: 'rgba', results: false, images },
-    chosenModel() ? { model: chosenModel() } : {})));
+  openBatchSocket(Object.assign({ type: 'submit', ref: 'ui', output: 'rgba', results: false, images },
+    chosenModel() ? { model: chosenModel() } : {}));
+}
+
+/** A socket for the current batch that sends `first` once open (submit, or retry). */
+function openBatchSocket(first) {
+  const ws = new WebSocket(wsUrl());
+  batch.ws = ws;
+  ws.onopen = () => ws.send(JSON.stringify(first));
   ws.onerror = () => setMessage('batch-message', 'Lost the connection to the server.', true);
   ws.onmessage = ev => onBatchMessage(JSON.parse(ev.data));
+}
+
+// the server kept the images that failed for a passing reason (busy, a failed model call): run them again
+function retryBatch() {
+  if (!batch || !batch.jobId) return;
+  $('batch-retry').hidden = true;
+  setMessage('batch-message', 'Retrying the failed images…');
+  openBatchSocket({ type: 'retry', ref: 'ui-retry', jobId: batch.jobId, results: false });
+}
+
+function requeueRows(indexes) {
+  for (const i of indexes) setStage(i, 'queued');
 }
 
 function addRow(index, name) {
@@ -258,6 +277,13 @@ function updateBatchProgress(done, failed) {
 function onBatchMessage(m) {
   if (!batch) return;
   switch (m.type) {
+    case 'retried':
+      setMessage('batch-message', `Job ${m.job.id.slice(0, 8)}: ${m.retried} image(s) queued again.`);
+      updateBatchProgress(m.job.done, m.job.failed);
+      break;
+    case 'requeued':
+      if (m.jobId === batch.jobId) requeueRows(m.items);
+      break;
     case 'accepted':
       batch.jobId = m.job.id;
       $('batch-zip').href = `/api/v1/jobs/${m.job.id}/archive`;
@@ -281,7 +307,9 @@ function onBatchMessage(m) {
       break;
     }
     case 'job_done':
-      setMessage('batch-message', `Finished: ${m.done} done, ${m.failed} failed.`, m.failed > 0 && m.done === 0);
+      setMessage('batch-message', `Finished: ${m.done} done, ${m.failed} failed.`
+        + (m.retryable ? ` ${m.retryable} can be retried.` : ''), m.failed > 0 && m.done === 0);
+      $('batch-retry').hidden = !m.retryable;
       batch.ws.close();
       break;
     case 'error':
@@ -315,6 +343,7 @@ async function loadHistory() {
       const thumb = document.createElement('img');
       thumb.alt = 'First result of job ' + j.id.slice(0, 8); thumb.className = 'checker';
       if (j.done > 0) thumb.src = `/api/v1/jobs/${j.id}/items/0`;
+      else thumb.alt = ''; // no result yet: an empty frame, not the alt text
       const info = document.createElement('div'); info.className = 'info';
       info.textContent = `${new Date(j.createdAt).toLocaleString()} · ${j.done}/${j.total} done`
         + (j.failed ? `, ${j.failed} failed` : '') + ` · ${j.status}`;
@@ -322,10 +351,30 @@ async function loadHistory() {
       zip.href = `/api/v1/jobs/${j.id}/archive`; zip.setAttribute('download', '');
       const del = document.createElement('button'); del.textContent = 'Delete';
       del.addEventListener('click', async () => { await fetch('/api/v1/jobs/' + j.id, { method: 'DELETE' }); loadHistory(); });
-      li.append(thumb, info, zip, del);
+      li.append(thumb, info, zip);
+      if (j.retryable > 0) {
+        const retry = document.createElement('button'); retry.className = 'retry';
+        retry.textContent = `Retry ${j.retryable} failed`;
+        retry.addEventListener('click', () => retryJob(j.id));
+        li.append(retry);
+      }
+      li.append(del);
       list.appendChild(li);
     }
   } catch (e) { setMessage('history-message', e.message, true); }
+}
+
+async function retryJob(id) {
+  let text = '';
+  let isError = false;
+  try {
+    const r = await fetch(`/api/v1/jobs/${id}/retry`, { method: 'POST' });
+    if (!r.ok) throw new Error(await errorText(r));
+    const job = await r.json();
+    text = `Job ${id.slice(0, 8)}: ${job.retried} image(s) queued again.`;
+  } catch (e) { text = e.message; isError = true; }
+  await loadHistory();
+  setMessage('history-message', text, isError);
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
@@ -355,6 +404,7 @@ $('dl-alpha').addEventListener('click', async () => {
   catch (e) { setMessage('single-message', e.message, true); }
 });
 $('batch-cancel').addEventListener('click', cancelBatch);
+$('batch-retry').addEventListener('click', retryBatch);
 $('history-refresh').addEventListener('click', loadHistory);
 
 $('model').addEventListener('change', () => { showStatus(); if (single.file) processSingle([single.file]); });

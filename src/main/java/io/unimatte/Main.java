@@ -19,10 +19,14 @@ import java.util.logging.Logger;
 
 /**
  * Starts Unimatte: reads {@code config.json} (+ env + flags), imports the default model on first
- * run, deploys the verticles, and on SIGTERM undeploys them gracefully (queued images finish or
- * fail with a code; none is dropped silently).
+ * run, deploys the verticles, and on SIGTERM undeploys them gracefully ({@link UnimatteServer#stop}:
+ * queued images finish or fail with a code, none is dropped silently; batch jobs resume at the next start).
  */
 public final class Main {
+  static {
+    OneLineLogFormatter.keepOpenAtShutdown(); // before the first logger below
+  }
+
   private static final Logger LOG = Logger.getLogger(Main.class.getName());
   /** Bound on how long a graceful stop may take before the JVM exits anyway. */
   private static final long SHUTDOWN_WAIT_SECONDS = 120;
@@ -109,7 +113,7 @@ public final class Main {
         return;
       }
       LOG.info("event=shutdown_start");
-      vertx.close().onComplete(ar -> stopped.countDown());
+      UnimatteServer.stop(vertx).onComplete(ar -> stopped.countDown());
       try {
         stopped.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
       } catch (InterruptedException e) {

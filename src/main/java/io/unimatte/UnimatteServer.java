@@ -44,6 +44,8 @@ public final class UnimatteServer {
   public static final String INFERENCE_POOL = "unimatte-inference";
   /** Local map (and key) holding this process's cluster node id, when clustered. */
   private static final String NODE_MAP = "unimatte.node";
+  /** Local map (and key) holding the deployment id of the jobs verticle, which stops first. */
+  private static final String JOBS_DEPLOYMENT = "unimatte.jobs.deployment";
 
   /** Opens a session for a model; called on the model's inference worker thread (may block). */
   @FunctionalInterface
@@ -153,6 +155,7 @@ public final class UnimatteServer {
     MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config),
         cache);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
+        .onSuccess(id -> vertx.sharedData().<String, String>getLocalMap(JOBS_DEPLOYMENT).put(JOBS_DEPLOYMENT, id))
         .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> {
@@ -160,6 +163,27 @@ public final class UnimatteServer {
               + " port=" + config.section("server").getInteger("port"));
           HttpVerticle.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
         });
+  }
+
+  /**
+   * Stops gracefully: first the batch jobs, while the models still serve (nothing new starts;
+   * the images in flight finish within the inference grace period, the rest stay queued on disk
+   * for the next start), then everything else ({@link Vertx#close}: HTTP, models, cluster).
+   * Undeploying all at once would let a job's image be lost in transit to a model that is
+   * unregistering, and the job would wait for it until the grace period ran out.
+   */
+  public static Future<Void> stop(Vertx vertx) {
+    String jobs = vertx.sharedData().<String, String>getLocalMap(JOBS_DEPLOYMENT).get(JOBS_DEPLOYMENT);
+    Future<Void> first = jobs != null && vertx.deploymentIDs().contains(jobs)
+        ? vertx.undeploy(jobs).recover(err -> {
+          LOG.warning("event=jobs_stop_failed error=" + err.getMessage());
+          return Future.succeededFuture();
+        })
+        : Future.succeededFuture();
+    // close() is called off the event loops: a future it returned on one would be completed on a
+    // loop it shuts down, and never complete
+    return Future.fromCompletionStage(first.toCompletionStage().toCompletableFuture()
+        .thenComposeAsync(v -> vertx.close().toCompletionStage()));
   }
 
   /**

@@ -3,6 +3,7 @@ package io.unimatte.api;
 import io.unimatte.error.CodedException;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
+import io.unimatte.jobs.JobInputs;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
@@ -12,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -21,25 +23,28 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.logging.Logger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
  * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip) → 202;
  * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
- * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip).
+ * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip);
+ * {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202.
+ * Every image is written to disk before the job is acknowledged (see {@link JobInputs}).
  */
 final class JobsApi {
+  private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());
   private final Vertx vertx;
   private final ModelCatalog models;
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
+  private final int maxItems;
 
   private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
     this.vertx = vertx;
@@ -47,6 +52,7 @@ final class JobsApi {
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
+    this.maxItems = AppConfig.requireInt(jobs, "maxItemsPerJob");
   }
 
   static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
@@ -57,6 +63,48 @@ final class JobsApi {
     router.delete("/api/v1/jobs/:id").handler(api::delete);
     router.get("/api/v1/jobs/:id/items/:n").handler(api::item);
     router.get("/api/v1/jobs/:id/archive").handler(api::archive);
+    router.post("/api/v1/jobs/:id/retry").handler(api::retry);
+  }
+
+  /** What stages a job's images: adds them to the inputs, throws {@link MatteException} for bad ones. */
+  @FunctionalInterface
+  interface Stager {
+    void stage(JobInputs inputs) throws Exception;
+  }
+
+  /**
+   * Stages a new job's images on disk (on a worker thread), then asks the jobs verticle to commit
+   * it. Whatever fails on the way, the staged files are discarded: a job is accepted whole or not
+   * at all. Shared by every way in (multipart/zip here, {@code submit} on the WebSocket).
+   *
+   * @return the new job, once its inputs and record are on disk
+   */
+  static Future<JsonObject> submit(Vertx vertx, Path outputsDir, int maxItems, Stager stager,
+                                   java.util.function.Function<JobInputs, JobSubmission> submission) {
+    return vertx.executeBlocking(() -> {
+      JobInputs inputs = JobStore.create(outputsDir).stage(maxItems);
+      try {
+        stager.stage(inputs);
+      } catch (Exception | Error e) {
+        inputs.discard();
+        if (!(e instanceof CodedException)) {
+          LOG.warning("event=job_stage_failed job=" + inputs.jobId() + " error=" + e);
+        }
+        throw e;
+      }
+      return inputs;
+    }, false).compose(inputs -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, submission.apply(inputs))
+        .recover(err -> {
+          if (err instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+            // nobody took it (the jobs verticle is gone); after a timeout it may still commit, so that case stays
+            return vertx.executeBlocking(() -> {
+              inputs.discard();
+              return null;
+            }, false).transform(ar -> Future.failedFuture(new CodedException(ErrorCode.SHUTTING_DOWN, "the server is stopping")));
+          }
+          return Future.failedFuture(err);
+        }))
+        .map(msg -> msg.body());
   }
 
   private static void fail(RoutingContext ctx, Throwable err) {
@@ -86,29 +134,26 @@ final class JobsApi {
       return;
     }
     byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
-    vertx.executeBlocking(() -> {
-      List<JobSubmission.NamedImage> images = new ArrayList<>();
+    String client = AccessControl.clientId(ctx);
+    submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;
         }
         if (ZipUnpacker.isZip(part.data())) {
-          images.addAll(ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes));
+          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, inputs);
         } else {
-          images.add(new JobSubmission.NamedImage(safeName(part.filename(), i), part.data()));
+          inputs.add(safeName(part.filename(), i), part.data());
         }
         i++;
       }
-      if (images.isEmpty()) {
+      if (inputs.names().isEmpty()) {
         throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
-      return images;
-    }, false).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
-            new JobSubmission(images, output, withMatte, "http", AccessControl.clientId(ctx), model)))
-        .onSuccess(msg -> {
-          JsonObject job = msg.body();
+    }, inputs -> new JobSubmission(inputs, output, withMatte, "http", client, model))
+        .onSuccess(job -> {
           String id = job.getString("id");
           job.put("links", links(id));
           ctx.response().setStatusCode(202).putHeader("Location", "/api/v1/jobs/" + id)
@@ -159,6 +204,18 @@ final class JobsApi {
       }
       ctx.json(j.put("links", links(j.getString("id"))));
     }).onFailure(err -> fail(ctx, err));
+  }
+
+  private void retry(RoutingContext ctx) {
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY,
+            new JsonObject().put("id", j.getString("id"))))
+        .onSuccess(m -> {
+          JsonObject job = m.body();
+          String id = job.getString("id");
+          ctx.response().setStatusCode(202).putHeader("Location", "/api/v1/jobs/" + id)
+              .putHeader("Content-Type", "application/json").end(job.put("links", links(id)).encode());
+        })
+        .onFailure(err -> fail(ctx, err));
   }
 
   private void delete(RoutingContext ctx) {

@@ -40,6 +40,7 @@ final class WebSocketApi {
   private final String client;
   private final ServerWebSocket ws;
   private final Path outputsDir;
+  private final int maxItems;
   private final int maxSubscriptions;
   private final Set<String> subscribed = new HashSet<>();
   /** Jobs whose finished images are pushed back as {@code result} messages. */
@@ -54,6 +55,7 @@ final class WebSocketApi {
     this.models = models;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
+    this.maxItems = AppConfig.requireInt(config.getJsonObject("jobs"), "maxItemsPerJob");
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
@@ -121,8 +123,9 @@ final class WebSocketApi {
         send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
       }
       case "submit" -> submit(ref, msg);
+      case "retry" -> retry(ref, msg.getString("jobId"), msg.getBoolean("results", true));
       default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + msg.getString("type")
-          + "' (use submit, subscribe, unsubscribe, ping)");
+          + "' (use submit, retry, subscribe, unsubscribe, ping)");
     }
   }
 
@@ -151,7 +154,7 @@ final class WebSocketApi {
   private void submit(String ref, JsonObject msg) {
     OutputOptions output;
     String model;
-    List<JobSubmission.NamedImage> images = new ArrayList<>();
+    JsonArray list;
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
       for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
@@ -162,19 +165,9 @@ final class WebSocketApi {
       }
       output = OutputOptions.parse(params);
       model = ModelsApi.resolve(params.get("model"), models);
-      JsonArray list = msg.getJsonArray("images");
+      list = msg.getJsonArray("images");
       if (list == null || list.isEmpty()) {
         throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
-      }
-      for (int i = 0; i < list.size(); i++) {
-        JsonObject img = list.getJsonObject(i);
-        byte[] data;
-        try {
-          data = Base64.getDecoder().decode(img.getString("data", ""));
-        } catch (IllegalArgumentException e) {
-          throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
-        }
-        images.add(new JobSubmission.NamedImage(JobsApi.safeName(img.getString("name"), i), data));
       }
     } catch (CodedException e) {
       error(ref, e.error(), e.getMessage());
@@ -184,19 +177,69 @@ final class WebSocketApi {
       return;
     }
     boolean results = msg.getBoolean("results", true);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket", client, model))
+    // each image is decoded and written to disk in turn: the job is acknowledged once all are stored
+    JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
+      for (int i = 0; i < list.size(); i++) {
+        JsonObject img;
+        byte[] data;
+        try {
+          img = list.getJsonObject(i);
+          data = Base64.getDecoder().decode(img.getString("data", ""));
+        } catch (ClassCastException e) {
+          throw new CodedException(ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
+        } catch (IllegalArgumentException e) {
+          throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
+        }
+        inputs.add(JobsApi.safeName(img.getString("name"), i), data);
+      }
+    }, inputs -> new JobSubmission(inputs, output, false, "websocket", client, model))
+        .onSuccess(job -> {
+          follow(job.getString("id"), results);
+          send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
+        })
+        .onFailure(err -> failed(ref, err));
+  }
+
+  /** {@code retry}: queues the job's retryable failed items again and follows the job on this socket. */
+  private void retry(String ref, String jobId, boolean results) {
+    if (!JobStore.isValidId(jobId)) {
+      error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
+      return;
+    }
+    if (subscribed.size() >= maxSubscriptions && !subscribed.contains(jobId)) {
+      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
+      return;
+    }
+    // subscribed before asking, so no event of the retried items can slip past
+    boolean wasSubscribed = !subscribed.add(jobId);
+    vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, new JsonObject().put("id", jobId))
         .onSuccess(m -> {
-          String jobId = m.body().getString("id");
-          subscribed.add(jobId);
-          if (results) {
-            wantsResults.add(jobId);
-          }
-          send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", m.body()));
+          follow(jobId, results);
+          send(new JsonObject().put("type", "retried").put("ref", ref).put("retried", m.body().getInteger("retried"))
+              .put("job", m.body()));
         })
         .onFailure(err -> {
-          ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
-          error(ref, code, code.defaultMessage());
+          if (!wasSubscribed) {
+            subscribed.remove(jobId);
+          }
+          failed(ref, err);
         });
+  }
+
+  private void follow(String jobId, boolean results) {
+    subscribed.add(jobId);
+    if (results) {
+      wantsResults.add(jobId);
+    }
+  }
+
+  private void failed(String ref, Throwable err) {
+    if (err instanceof CodedException ce) {
+      error(ref, ce.error(), ce.getMessage());
+    } else {
+      ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
+      error(ref, code, code.defaultMessage());
+    }
   }
 
   private void onItem(JsonObject event) {
@@ -205,24 +248,31 @@ final class WebSocketApi {
       return;
     }
     send(event);
+    if (!"item".equals(event.getString("type"))) {
+      return; // requeued: the items' own events follow
+    }
     JsonObject item = event.getJsonObject("item");
     boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
     if (last) {
       finished.put(jobId, new JsonObject().put("type", "job_done").put("jobId", jobId)
           .put("status", event.getString("status")).put("done", event.getInteger("done"))
-          .put("failed", event.getInteger("failed")));
+          .put("failed", event.getInteger("failed")).put("retryable", event.getInteger("retryable")));
     }
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
       int index = item.getInteger("index");
       pendingReads.merge(jobId, 1, Integer::sum);
+      // one handler: separate ones may run out of order when the read completes while they are added
       vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
-          .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-              .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-              .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-              .put("cached", item.getBoolean("cached", false))
-              .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
-          .onFailure(err -> error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone"))
           .onComplete(ar -> {
+            if (ar.succeeded()) {
+              send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
+                  .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+                  .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+                  .put("cached", item.getBoolean("cached", false))
+                  .put("data", Base64.getEncoder().encodeToString(ar.result().getBytes())));
+            } else {
+              error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone");
+            }
             pendingReads.merge(jobId, -1, Integer::sum);
             maybeJobDone(jobId);
           });

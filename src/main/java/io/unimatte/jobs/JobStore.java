@@ -9,9 +9,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Batch jobs on disk: one folder per job with {@code job.json} (items, stages, codes) and the
- * result files, so the history survives a restart. All methods block on file I/O: call them from
- * a worker thread, never an event loop.
+ * Batch jobs on disk: one folder per job with {@code job.json} (items, stages, codes), the inputs
+ * not yet done and the result files, so jobs survive a restart or a crash. Every file is written
+ * to a temporary name, synced and renamed into place: a reader never sees half a file. All methods
+ * block on file I/O: call them from a worker thread, never an event loop.
  */
 public interface JobStore {
 
@@ -20,24 +21,59 @@ public interface JobStore {
     return new FileJobStore(root);
   }
 
-  /** Every job found on disk, newest first; unreadable folders are skipped with a log line. */
+  /**
+   * Start-of-process recovery, before anything is staged: deletes temporary files, uploads that
+   * were never committed and half-deleted jobs; moves aside (quarantines) every job folder whose
+   * record cannot be read, with one {@code event=job_unreadable} line each.
+   *
+   * @return every readable job, newest first
+   */
+  List<JsonObject> recover() throws IOException;
+
+  /** Every job found on disk, newest first; an unreadable record is reported and quarantined. */
   List<JsonObject> loadAll();
 
-  /** Writes {@code job.json} atomically (a reader never sees half a file). */
+  /**
+   * Begins a new job: its inputs are written apart until {@link #commit}.
+   *
+   * @param maxItems most inputs the job may have ({@code too_many_items} past it)
+   */
+  JobInputs stage(int maxItems) throws IOException;
+
+  /**
+   * Makes a staged job exist: writes its record beside the inputs, then moves both into place in
+   * one atomic rename (synced). From here on the job survives any crash.
+   */
+  void commit(JobInputs inputs, JsonObject job) throws IOException;
+
+  /** Rewrites {@code job.json} atomically and durably; fails when the job's folder is gone (deleted). */
   void save(JsonObject job) throws IOException;
 
-  /** Stores one result file, e.g. {@code 3.png} or {@code 3.alpha.png}; returns its path. */
+  /** Indexes of the items whose input is on disk, in order (one listing: cheap for a whole history). */
+  List<Integer> storedInputs(String jobId) throws IOException;
+
+  /** Whether the input of item {@code index} is still on disk. */
+  boolean hasInput(String jobId, int index);
+
+  /** The input of item {@code index}. */
+  byte[] readInput(String jobId, int index) throws IOException;
+
+  /** Deletes the input of item {@code index} (nothing when it is already gone). */
+  void deleteInput(String jobId, int index) throws IOException;
+
+  /** Stores one result file durably, e.g. {@code 3.png} or {@code 3.alpha.png}; returns its path. */
   Path writeResult(String jobId, String fileName, byte[] bytes) throws IOException;
 
   /** Path of a stored result (it may not exist). */
   Path resultPath(String jobId, String fileName);
 
-  /** Deletes a job and its files; false when there was none. */
+  /** Deletes a job and its files (atomically first moved aside); false when there was none. */
   boolean delete(String jobId) throws IOException;
 
   /**
    * Retention: deletes jobs older than {@code maxAge}, then the oldest until the store holds at
-   * most {@code maxBytes}. Jobs listed in {@code keep} (still running) are never deleted.
+   * most {@code maxBytes} (inputs, records and results all count). Jobs listed in {@code keep}
+   * (still running) are never deleted.
    *
    * @return ids of the deleted jobs
    */

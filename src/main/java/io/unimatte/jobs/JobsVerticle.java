@@ -2,20 +2,26 @@ package io.unimatte.jobs;
 
 import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
+import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.LocalCodec;
 import io.unimatte.inference.ModelCatalog;
+import io.unimatte.jobs.impl.StoredOptions;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
 import io.unimatte.service.MattingService;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -27,19 +33,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
+import java.util.function.IntPredicate;
 import java.util.logging.Logger;
 
 /**
  * Owns batch jobs: their state, their files on disk and the pace at which their images enter
  * the inference queue. One instance per server; the API verticles talk to it over the event bus.
  *
- * <p>Items are fed to the pipeline at most {@code jobs.maxInFlight} at a time, so a 500-image
- * job neither floods the bounded inference queue (refusing live uploads) nor holds 500 decoded
- * images in memory. An item refused with {@code queue_full} is retried after its Retry-After;
- * every other failure is recorded on the item with its code. Items that were running when the
- * server stopped are marked {@code failed} with code {@code interrupted} and {@code retryable}
- * at the next start: never silently lost.
+ * <p>Durable: a job is acknowledged only once its images and its record are on disk
+ * ({@link JobStore#commit}); the heap holds only the images in flight, at most
+ * {@code jobs.maxInFlight} at a time, so a 500-image job neither floods the bounded inference
+ * queue (refusing live uploads) nor sits in memory. An image's input is deleted once its result
+ * and the record saying so are stored (unless {@code jobs.keepInputs}), and kept while it may be
+ * retried. At start, every item that is not finished and whose input is on disk is queued again,
+ * in order; one whose input is gone fails with {@code input_missing}. On SIGTERM the images in
+ * flight may finish within the inference grace period; the rest stay queued for the next start.
+ * An item refused with {@code queue_full} or {@code model_not_ready} waits and is sent again;
+ * every other failure is recorded on the item with its code, and the retryable ones can be queued
+ * again on request ({@link #RETRY}).
  */
 public final class JobsVerticle extends VerticleBase {
   /** Event-bus addresses (request/reply, JSON unless noted). */
@@ -47,25 +58,59 @@ public final class JobsVerticle extends VerticleBase {
   public static final String GET = "unimatte.jobs.get";
   public static final String LIST = "unimatte.jobs.list";
   public static final String DELETE = "unimatte.jobs.delete";
-  /** Published when an item is finished (stored or failed): {@code {type:"item", jobId, item}}. */
+  /** {@code {id}} → the job with its retryable failed items queued again, and {@code retried}: how many. */
+  public static final String RETRY = "unimatte.jobs.retry";
+  /**
+   * Published when an item is finished (stored or failed): {@code {type:"item", jobId, item}}; and
+   * when failed items are queued again: {@code {type:"requeued", jobId, items:[indexes]}}.
+   */
   public static final String EVENTS = "unimatte.jobs.events";
+  /** Item code: the input of an unfinished item is not on disk any more. */
+  public static final String INPUT_MISSING = ErrorCode.INPUT_MISSING.code();
 
-  private final ModelCatalog models;
   private static final Logger LOG = Logger.getLogger(JobsVerticle.class.getName());
   private static final Set<String> TERMINAL = Set.of("done", "failed");
+  /** Refusals after which an item just waits (Retry-After) and goes again: busy, or its model still loading. */
+  private static final Set<ErrorCode> WAIT_CODES = Set.of(ErrorCode.QUEUE_FULL, ErrorCode.MODEL_NOT_READY);
+  /** How often the dispatcher looks again whether a loading model is ready. */
+  private static final long MODEL_POLL_MS = 250;
+  /** On SIGTERM: time beyond the inference grace period for in-flight images to be encoded and stored. */
+  private static final long STOP_MARGIN_MS = 15_000;
 
+  private final ModelCatalog models;
   private final Map<String, JsonObject> jobs = new LinkedHashMap<>();
-  private final Map<String, List<JobSubmission.NamedImage>> inputs = new HashMap<>();
-  private final Map<String, io.unimatte.imaging.output.OutputOptions> options = new HashMap<>();
-  private final Deque<int[]> pendingIdx = new ArrayDeque<>();
-  private final Deque<String> pendingJob = new ArrayDeque<>();
+  /** Jobs whose inputs are being committed: not visible yet, but counted against the limits. */
+  private final Map<String, JsonObject> committing = new HashMap<>();
+  /** Output options of running jobs. */
+  private final Map<String, OutputOptions> options = new HashMap<>();
+  private final Deque<Pending> pending = new ArrayDeque<>();
   private final Set<String> running = new HashSet<>();
+  private final Map<String, Saver> savers = new HashMap<>();
   private JobStore store;
   private final MattingService service;
   private int inFlight;
   private int maxInFlight;
   private int maxItems;
   private int maxJobsPerClient;
+  private long maxTotalBytes;
+  private boolean keepInputs;
+  private long stopWaitMs;
+  private boolean modelPollScheduled;
+  /** SIGTERM received: nothing new starts; what is in flight may finish. */
+  private boolean stopping;
+  /** The last save is written: late completions are dropped (their items are queued on disk). */
+  private boolean closed;
+  private Promise<Void> drained;
+
+  /** One image of a job waiting for a place in the pipeline. */
+  private record Pending(String jobId, int index) {
+  }
+
+  /** Saves of one job, one at a time; requests arriving meanwhile share the next save. */
+  private static final class Saver {
+    private Future<Void> current;
+    private Promise<Void> next;
+  }
 
   /** Registers the local codec for {@link JobSubmission}; idempotent. */
   public static void registerCodecs(EventBus bus) {
@@ -85,6 +130,9 @@ public final class JobsVerticle extends VerticleBase {
     this.service = service;
   }
 
+  private record Loaded(List<JsonObject> jobs, Map<String, List<Integer>> resume) {
+  }
+
   @Override
   public Future<?> start() {
     JsonObject all = config();
@@ -92,25 +140,46 @@ public final class JobsVerticle extends VerticleBase {
     maxInFlight = AppConfig.requireInt(cfg, "maxInFlight");
     maxItems = AppConfig.requireInt(cfg, "maxItemsPerJob");
     maxJobsPerClient = AppConfig.requireInt(cfg, "maxConcurrentJobsPerClient");
+    keepInputs = AppConfig.requireBoolean(cfg, "keepInputs");
+    stopWaitMs = AppConfig.requireLong(all.getJsonObject("inference"), "shutdownGraceMs") + STOP_MARGIN_MS;
     Path root = Path.of(AppConfig.requireString(cfg, "outputsDir"));
     Duration maxAge = Duration.ofHours(AppConfig.requireLong(cfg, "maxAgeHours"));
-    long maxBytes = AppConfig.requireLong(cfg, "maxTotalBytes");
+    maxTotalBytes = AppConfig.requireLong(cfg, "maxTotalBytes");
     long cleanupMs = AppConfig.requireLong(cfg, "cleanupIntervalSeconds") * 1000;
     registerCodecs(vertx.eventBus());
     return vertx.executeBlocking(() -> {
       store = JobStore.create(root);
-      List<JsonObject> loaded = store.loadAll();
-      for (JsonObject job : loaded) {
-        if (markInterrupted(job)) {
+      List<JsonObject> loaded = store.recover();
+      Map<String, List<Integer>> resume = new LinkedHashMap<>();
+      for (int i = loaded.size() - 1; i >= 0; i--) { // oldest first: the order they were accepted in
+        JsonObject job = loaded.get(i);
+        String id = job.getString("id");
+        boolean usable = StoredOptions.fromJson(job.getJsonObject("outputOptions")) != null;
+        int failedBefore = job.getInteger("failed", 0);
+        Set<Integer> stored = new HashSet<>(store.storedInputs(id));
+        List<Integer> queue = resumable(job, index -> usable && stored.contains(index) && store.hasInput(id, index));
+        dropFinishedInputs(job, stored);
+        if (!queue.isEmpty()) {
+          resume.put(id, queue);
+        }
+        if (!queue.isEmpty() || job.getInteger("failed", 0) != failedBefore) {
           store.save(job);
         }
       }
-      return loaded;
+      return new Loaded(loaded, resume);
     }).map(loaded -> {
       // newest first on disk; keep insertion order oldest → newest here
-      for (int i = loaded.size() - 1; i >= 0; i--) {
-        jobs.put(loaded.get(i).getString("id"), loaded.get(i));
+      for (int i = loaded.jobs().size() - 1; i >= 0; i--) {
+        jobs.put(loaded.jobs().get(i).getString("id"), loaded.jobs().get(i));
       }
+      loaded.resume().forEach((id, queue) -> {
+        JsonObject job = jobs.get(id);
+        running.add(id);
+        options.put(id, StoredOptions.fromJson(job.getJsonObject("outputOptions")));
+        queue.forEach(index -> pending.add(new Pending(id, index)));
+        LOG.info("event=job_resumed job=" + id + " queued=" + queue.size() + " done=" + job.getInteger("done")
+            + " failed=" + job.getInteger("failed"));
+      });
       EventBus bus = vertx.eventBus();
       bus.<JobSubmission>localConsumer(CREATE, this::create);
       bus.<JsonObject>localConsumer(GET, m -> {
@@ -125,170 +194,301 @@ public final class JobsVerticle extends VerticleBase {
         m.reply(new JsonObject().put("jobs", list));
       });
       bus.<JsonObject>localConsumer(DELETE, this::delete);
+      bus.<JsonObject>localConsumer(RETRY, this::retry);
       // consumer(): on a cluster the workers publish progress from other nodes
       bus.<JsonObject>consumer(InferenceVerticle.PROGRESS_ADDRESS, m -> onProgress(m.body()));
-      vertx.setPeriodic(cleanupMs, cleanupMs, t -> cleanup(maxAge, maxBytes));
-      LOG.info("event=jobs_ready loaded=" + jobs.size() + " dir=" + root);
+      vertx.setPeriodic(cleanupMs, cleanupMs, t -> cleanup(maxAge, maxTotalBytes));
+      LOG.info("event=jobs_ready loaded=" + jobs.size() + " resumed=" + loaded.resume().size() + " dir=" + root);
+      dispatch();
       return null;
     });
   }
 
-  /** Marks items that never finished (server stopped mid-job) as failed-retryable. */
-  static boolean markInterrupted(JsonObject job) {
-    boolean changed = false;
-    for (Object o : job.getJsonArray("items")) {
-      JsonObject item = (JsonObject) o;
-      if (!TERMINAL.contains(item.getString("stage"))) {
-        item.put("stage", "failed").put("code", ErrorCode.INTERRUPTED.code()).put("retryable", true)
-            .put("message", "the server stopped before this image was finished; submit it again");
-        changed = true;
+  /**
+   * Deletes the inputs of finished items that a crash left behind (between the record saying
+   * "done" and the input's deletion). Blocking: start only.
+   */
+  private void dropFinishedInputs(JsonObject job, Set<Integer> stored) throws IOException {
+    if (keepInputs) {
+      return;
+    }
+    JsonArray items = job.getJsonArray("items");
+    for (int index : stored) {
+      JsonObject item = index < items.size() ? items.getJsonObject(index) : null;
+      if (item == null || "done".equals(item.getString("stage"))
+          || "failed".equals(item.getString("stage")) && !item.getBoolean("retryable", false)) {
+        store.deleteInput(job.getString("id"), index);
       }
     }
-    if (changed) {
+  }
+
+  /**
+   * After a stop of any kind: every item that is not finished goes back to {@code queued} when its
+   * input is there ({@code hasInput}), else fails with {@link #INPUT_MISSING}.
+   *
+   * @return the indexes to queue again, in order
+   */
+  static List<Integer> resumable(JsonObject job, IntPredicate hasInput) {
+    List<Integer> queue = new ArrayList<>();
+    boolean failed = false;
+    for (Object o : job.getJsonArray("items")) {
+      JsonObject item = (JsonObject) o;
+      if (TERMINAL.contains(item.getString("stage"))) {
+        continue;
+      }
+      int index = item.getInteger("index");
+      if (hasInput.test(index)) {
+        item.put("stage", "queued");
+        queue.add(index);
+      } else {
+        item.put("stage", "failed").put("code", INPUT_MISSING).put("retryable", false)
+            .put("message", "the stored copy of this image is missing or unreadable; submit it again");
+        failed = true;
+      }
+    }
+    if (failed || !queue.isEmpty()) {
       updateCounts(job);
     }
-    return changed;
+    return queue;
   }
 
   private static void updateCounts(JsonObject job) {
     int done = 0;
     int failed = 0;
+    int retryable = 0;
     JsonArray items = job.getJsonArray("items");
     for (Object o : items) {
-      String stage = ((JsonObject) o).getString("stage");
+      JsonObject item = (JsonObject) o;
+      String stage = item.getString("stage");
       done += "done".equals(stage) ? 1 : 0;
       failed += "failed".equals(stage) ? 1 : 0;
+      retryable += "failed".equals(stage) && item.getBoolean("retryable", false) ? 1 : 0;
     }
-    job.put("done", done).put("failed", failed);
+    job.put("done", done).put("failed", failed).put("retryable", retryable);
     job.put("status", done + failed == items.size() ? (failed == 0 ? "done" : done == 0 ? "failed" : "partial")
-        : done + failed > 0 ? "running" : job.getString("status", "queued"));
+        : done + failed > 0 ? "running" : "queued");
   }
 
   private static JsonObject summary(JsonObject job) {
     return new JsonObject().put("id", job.getString("id")).put("createdAt", job.getLong("createdAt"))
         .put("status", job.getString("status")).put("total", job.getJsonArray("items").size())
         .put("done", job.getInteger("done", 0)).put("failed", job.getInteger("failed", 0))
+        .put("retryable", job.getInteger("retryable", 0))
         .put("output", job.getString("output")).put("source", job.getString("source"));
+  }
+
+  private long runningJobsOf(String client) {
+    return running.stream().filter(r -> client.equals(jobs.get(r).getString("client"))).count()
+        + committing.values().stream().filter(j -> client.equals(j.getString("client"))).count();
+  }
+
+  /** Input bytes held by jobs that retention may not delete yet. */
+  private long runningInputBytes() {
+    return running.stream().mapToLong(r -> jobs.get(r).getLong("inputBytes", 0L)).sum()
+        + committing.values().stream().mapToLong(j -> j.getLong("inputBytes", 0L)).sum();
   }
 
   private void create(Message<JobSubmission> msg) {
     JobSubmission s = msg.body();
-    if (s.images().isEmpty()) {
-      msg.fail(ErrorCode.MISSING_IMAGE.status(), ErrorCode.MISSING_IMAGE.code());
+    JobInputs in = s.inputs();
+    int count = in.names().size();
+    int status = stopping ? 503 : count == 0 ? 400 : count > maxItems ? 413
+        : runningJobsOf(s.client()) >= maxJobsPerClient ? 429
+        : runningInputBytes() + in.bytes() > maxTotalBytes ? 507 : 0;
+    if (status != 0) {
+      String code = (switch (status) {
+        case 503 -> ErrorCode.SHUTTING_DOWN;
+        case 400 -> ErrorCode.MISSING_IMAGE;
+        case 413 -> ErrorCode.TOO_MANY_ITEMS;
+        case 429 -> ErrorCode.TOO_MANY_JOBS;
+        default -> ErrorCode.STORAGE_FULL;
+      }).code();
+      vertx.executeBlocking(() -> {
+        in.discard();
+        return null;
+      }, false).onComplete(ar -> msg.fail(status, code));
       return;
     }
-    if (s.images().size() > maxItems) {
-      msg.fail(ErrorCode.TOO_MANY_ITEMS.status(), ErrorCode.TOO_MANY_ITEMS.code());
-      return;
-    }
-    long mine = running.stream().filter(r -> s.client().equals(jobs.get(r).getString("client"))).count();
-    if (mine >= maxJobsPerClient) {
-      msg.fail(ErrorCode.TOO_MANY_JOBS.status(), ErrorCode.TOO_MANY_JOBS.code());
-      return;
-    }
-    String id = UUID.randomUUID().toString();
+    String id = in.jobId();
     JsonArray items = new JsonArray();
-    for (int i = 0; i < s.images().size(); i++) {
-      items.add(new JsonObject().put("index", i).put("name", s.images().get(i).name()).put("stage", "queued"));
+    for (int i = 0; i < count; i++) {
+      items.add(new JsonObject().put("index", i).put("name", in.names().get(i)).put("stage", "queued"));
     }
     JsonObject job = new JsonObject().put("id", id).put("createdAt", System.currentTimeMillis())
-        .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba").put("format", s.options().format())
-        .put("options", s.options().canonical()).put("withMatte", s.withMatte()).put("model", s.model())
-        .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0).put("items", items);
-    jobs.put(id, job);
-    inputs.put(id, new ArrayList<>(s.images()));
-    options.put(id, s.options());
-    running.add(id);
-    persist(job);
-    LOG.info("event=job_created job=" + id + " items=" + items.size() + " source=" + s.source());
-    msg.reply(job.copy());
-    for (int i = 0; i < items.size(); i++) {
-      pendingJob.add(id);
-      pendingIdx.add(new int[] {i});
-    }
-    dispatch();
+        .put("status", "queued").put("output", s.options().matteOnly() ? "alpha" : "rgba")
+        .put("format", s.options().format())
+        .put("options", s.options().canonical()).put("outputOptions", StoredOptions.toJson(s.options()))
+        .put("withMatte", s.withMatte()).put("model", s.model())
+        .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0)
+        .put("retryable", 0).put("inputBytes", in.bytes()).put("items", items);
+    committing.put(id, job);
+    JsonObject record = job.copy();
+    vertx.executeBlocking(() -> {
+      store.commit(in, record);
+      return null;
+    }, false).onComplete(ar -> {
+      committing.remove(id);
+      if (ar.failed()) {
+        LOG.warning("event=job_create_failed job=" + id + " error=" + ar.cause());
+        vertx.executeBlocking(() -> {
+          in.discard();
+          return null;
+        }, false).onComplete(v -> msg.fail(ErrorCode.INTERNAL_ERROR.status(), ErrorCode.INTERNAL_ERROR.code()));
+        checkDrained();
+        return;
+      }
+      jobs.put(id, job);
+      options.put(id, s.options());
+      running.add(id);
+      LOG.info("event=job_created job=" + id + " items=" + count + " bytes=" + in.bytes() + " source=" + s.source());
+      msg.reply(job.copy());
+      if (stopping) {
+        checkDrained(); // stored and queued on disk: the next start runs it
+        return;
+      }
+      for (int i = 0; i < count; i++) {
+        pending.add(new Pending(id, i));
+      }
+      dispatch();
+    });
   }
 
   private void dispatch() {
-    while (inFlight < maxInFlight && !pendingJob.isEmpty()) {
-      String id = pendingJob.poll();
-      int index = pendingIdx.poll()[0];
-      JsonObject job = jobs.get(id);
-      List<JobSubmission.NamedImage> in = inputs.get(id);
-      if (job == null || in == null) {
-        continue; // deleted meanwhile
+    while (!stopping && inFlight < maxInFlight && !pending.isEmpty()) {
+      Pending next = pending.peek();
+      JsonObject job = jobs.get(next.jobId());
+      if (job == null || !running.contains(next.jobId())) {
+        pending.poll(); // deleted meanwhile
+        continue;
       }
+      if (modelLoading(job.getString("model"))) {
+        // resumed jobs wait for their model instead of failing while it warms up
+        if (!modelPollScheduled) {
+          modelPollScheduled = true;
+          vertx.setTimer(MODEL_POLL_MS, t -> {
+            modelPollScheduled = false;
+            dispatch();
+          });
+        }
+        return;
+      }
+      pending.poll();
       inFlight++;
-      run(job, in, index);
+      run(job, next.index());
     }
   }
 
-  private void run(JsonObject job, List<JobSubmission.NamedImage> in, int index) {
+  private boolean modelLoading(String model) {
+    JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
+    return status != null && "loading".equals(status.getString("status"));
+  }
+
+  private void run(JsonObject job, int index) {
     String id = job.getString("id");
-    io.unimatte.imaging.output.OutputOptions opts = options.get(id);
+    OutputOptions opts = options.get(id);
     String file = index + "." + opts.format();
-    service.matte(new MatteRequest(id, index, in.get(index).data(), opts, job.getBoolean("withMatte", false),
-            job.getString("model")))
+    // the input is read only now: the heap holds the images in flight, not the job
+    vertx.executeBlocking(() -> readInput(id, index), false)
+        .compose(bytes -> service.matte(new MatteRequest(id, index, bytes, opts, job.getBoolean("withMatte", false),
+            job.getString("model"))))
         .compose(res -> vertx.executeBlocking(() -> {
           store.writeResult(id, file, res.bytes());
           if (res.matteBytes() != null) {
             store.writeResult(id, index + ".alpha.png", res.matteBytes());
           }
           return res;
-        }))
+        }, false))
         .onComplete(ar -> {
           inFlight--;
-          JsonObject item = job.getJsonArray("items").getJsonObject(index);
-          if (TERMINAL.contains(item.getString("stage"))) {
-            // one result per item: a second completion (a retried image answered twice) is dropped
-            LOG.warning("event=item_completed_twice job=" + id + " item=" + index);
-            dispatch();
-            return;
-          }
-          if (ar.succeeded()) {
-            MatteResult r = ar.result();
-            item.put("stage", "done").put("width", r.width()).put("height", r.height())
-                .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
-                .put("contentType", r.contentType()).put("cached", r.cacheHit())
-                .put("confidence", r.confidence().score()).put("review", r.review())
-                .put("url", "/api/v1/jobs/" + id + "/items/" + index);
-            finishItem(job, item);
-          } else if (ar.cause() instanceof MatteException me && me.error() == ErrorCode.QUEUE_FULL && jobs.containsKey(id)) {
-            // the live traffic filled the queue: this item waits its turn instead of failing
-            item.put("stage", "queued");
-            vertx.setTimer(Math.max(1, me.retryAfterSecs()) * 1000, t -> {
-              pendingJob.addFirst(id);
-              pendingIdx.addFirst(new int[] {index});
-              dispatch();
-            });
-          } else {
-            MatteException me = ar.cause() instanceof MatteException m ? m
-                : new MatteException(ErrorCode.INTERNAL_ERROR, String.valueOf(ar.cause().getMessage()));
-            item.put("stage", "failed").put("code", me.code()).put("message", me.getMessage())
-                .put("retryable", me.error().retryable());
-            finishItem(job, item);
-          }
+          settle(job, index, file, ar);
+          checkDrained();
           dispatch();
         });
   }
 
+  private byte[] readInput(String id, int index) {
+    try {
+      return store.readInput(id, index);
+    } catch (NoSuchFileException e) {
+      throw new MatteException(ErrorCode.INPUT_MISSING, "the stored copy of this image is gone; submit it again");
+    } catch (IOException e) {
+      throw new MatteException(ErrorCode.INPUT_UNREADABLE, "the stored copy of this image cannot be read: " + e.getMessage());
+    }
+  }
 
-  private void finishItem(JsonObject job, JsonObject item) {
+  private void settle(JsonObject job, int index, String file, AsyncResult<MatteResult> ar) {
+    String id = job.getString("id");
+    if (closed || jobs.get(id) != job) {
+      return; // after the last save (it is queued on disk), or deleted
+    }
+    JsonObject item = job.getJsonArray("items").getJsonObject(index);
+    if (TERMINAL.contains(item.getString("stage"))) {
+      // one result per item: a second completion (a retried image answered twice) is dropped
+      LOG.warning("event=item_completed_twice job=" + id + " item=" + index);
+      return;
+    }
+    if (ar.succeeded()) {
+      MatteResult r = ar.result();
+      item.put("stage", "done").put("width", r.width()).put("height", r.height())
+          .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
+          .put("contentType", r.contentType()).put("cached", r.cacheHit())
+          .put("confidence", r.confidence().score()).put("review", r.review())
+          .put("url", "/api/v1/jobs/" + id + "/items/" + index);
+      dropInputAfter(finishItem(job, item), id, index);
+      return;
+    }
+    MatteException me = ar.cause() instanceof MatteException m ? m
+        : new MatteException(ErrorCode.INTERNAL_ERROR, String.valueOf(ar.cause().getMessage()));
+    if (stopping && me.error().retryable()) {
+      // stopped under it: the input stays, the next start runs it again
+      item.put("stage", "queued");
+      persist(job);
+    } else if (WAIT_CODES.contains(me.error())) {
+      // the live traffic filled the queue, or the model is (re)loading: this item waits its turn
+      item.put("stage", "queued");
+      vertx.setTimer(Math.max(1, me.retryAfterSecs()) * 1000L, t -> {
+        if (!stopping && jobs.get(id) == job) {
+          pending.addFirst(new Pending(id, index));
+          dispatch();
+        }
+      });
+    } else {
+      boolean retryable = me.error().retryable();
+      item.put("stage", "failed").put("code", me.code()).put("message", me.getMessage()).put("retryable", retryable);
+      Future<Void> saved = finishItem(job, item);
+      if (!retryable) {
+        dropInputAfter(saved, id, index);
+      }
+    }
+  }
+
+  /** Deletes an item's input once the record saying it is finished is on disk (never before). */
+  private void dropInputAfter(Future<Void> saved, String id, int index) {
+    if (keepInputs) {
+      return;
+    }
+    saved.onSuccess(v -> vertx.executeBlocking(() -> {
+      store.deleteInput(id, index);
+      return null;
+    }, false).onFailure(err -> LOG.warning("event=input_delete_failed job=" + id + " item=" + index + " error=" + err)));
+  }
+
+  private Future<Void> finishItem(JsonObject job, JsonObject item) {
     String id = job.getString("id");
     updateCounts(job);
     if (job.getInteger("done") + job.getInteger("failed") == job.getJsonArray("items").size()) {
       running.remove(id);
-      inputs.remove(id);
       options.remove(id);
       job.put("finishedAt", System.currentTimeMillis());
       LOG.info("event=job_finished job=" + id + " status=" + job.getString("status") + " done="
           + job.getInteger("done") + " failed=" + job.getInteger("failed"));
     }
-    persist(job);
+    Future<Void> saved = persist(job);
     vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "item").put("jobId", id)
         .put("status", job.getString("status")).put("done", job.getInteger("done"))
-        .put("failed", job.getInteger("failed")).put("total", job.getJsonArray("items").size())
-        .put("item", item.copy()));
+        .put("failed", job.getInteger("failed")).put("retryable", job.getInteger("retryable"))
+        .put("total", job.getJsonArray("items").size()).put("item", item.copy()));
+    return saved;
   }
 
   private void onProgress(JsonObject e) {
@@ -304,12 +504,130 @@ public final class JobsVerticle extends VerticleBase {
     }
   }
 
-  private void persist(JsonObject job) {
+  /**
+   * Saves the job's current state; completes once a save that includes it is on disk. Saves of
+   * one job run one at a time, and the requests made meanwhile share one later save.
+   */
+  private Future<Void> persist(JsonObject job) {
+    String id = job.getString("id");
+    Saver s = savers.computeIfAbsent(id, k -> new Saver());
+    if (s.current == null) {
+      s.current = save(job);
+      s.current.onComplete(ar -> saveNext(id, s));
+      return s.current;
+    }
+    if (s.next == null) {
+      s.next = Promise.promise();
+    }
+    return s.next.future();
+  }
+
+  private void saveNext(String id, Saver s) {
+    Promise<Void> waiting = s.next;
+    JsonObject job = jobs.get(id);
+    if (waiting == null || job == null) {
+      savers.remove(id);
+      if (waiting != null) {
+        waiting.fail("job " + id + " was deleted");
+      }
+      return;
+    }
+    s.next = null;
+    s.current = save(job);
+    s.current.onComplete(ar -> {
+      waiting.handle(ar);
+      saveNext(id, s);
+    });
+  }
+
+  private Future<Void> save(JsonObject job) {
     JsonObject copy = job.copy();
-    vertx.executeBlocking(() -> {
+    String id = copy.getString("id");
+    return vertx.<Void>executeBlocking(() -> {
       store.save(copy);
       return null;
-    }, true).onFailure(err -> LOG.warning("event=job_save_failed job=" + copy.getString("id") + " error=" + err));
+    }, false).onFailure(err -> {
+      if (jobs.containsKey(id)) {
+        LOG.warning("event=job_save_failed job=" + id + " error=" + err);
+      }
+    });
+  }
+
+  private void retry(Message<JsonObject> m) {
+    String id = m.body().getString("id");
+    JsonObject job = jobs.get(id);
+    if (stopping) {
+      m.fail(ErrorCode.SHUTTING_DOWN.status(), ErrorCode.SHUTTING_DOWN.code());
+      return;
+    }
+    if (job == null) {
+      m.fail(ErrorCode.JOB_NOT_FOUND.status(), ErrorCode.JOB_NOT_FOUND.code());
+      return;
+    }
+    List<Integer> candidates = new ArrayList<>();
+    for (Object o : job.getJsonArray("items")) {
+      JsonObject item = (JsonObject) o;
+      if ("failed".equals(item.getString("stage")) && item.getBoolean("retryable", false)) {
+        candidates.add(item.getInteger("index"));
+      }
+    }
+    if (candidates.isEmpty()) {
+      m.fail(ErrorCode.NOTHING_TO_RETRY.status(), ErrorCode.NOTHING_TO_RETRY.code());
+      return;
+    }
+    if (!running.contains(id) && runningJobsOf(job.getString("client")) >= maxJobsPerClient) {
+      m.fail(ErrorCode.TOO_MANY_JOBS.status(), ErrorCode.TOO_MANY_JOBS.code());
+      return;
+    }
+    OutputOptions opts = StoredOptions.fromJson(job.getJsonObject("outputOptions"));
+    vertx.executeBlocking(() -> candidates.stream().filter(i -> opts != null && store.hasInput(id, i)).toList(), false)
+        .onComplete(ar -> requeue(m, job, candidates, opts, ar.succeeded() ? ar.result() : List.of()));
+  }
+
+  private void requeue(Message<JsonObject> m, JsonObject job, List<Integer> candidates, OutputOptions opts,
+                       List<Integer> present) {
+    String id = job.getString("id");
+    if (jobs.get(id) != job || stopping) {
+      ErrorCode code = stopping ? ErrorCode.SHUTTING_DOWN : ErrorCode.JOB_NOT_FOUND;
+      m.fail(code.status(), code.code());
+      return;
+    }
+    List<Integer> requeued = new ArrayList<>();
+    for (int index : candidates) {
+      JsonObject item = job.getJsonArray("items").getJsonObject(index);
+      if (!"failed".equals(item.getString("stage")) || !item.getBoolean("retryable", false)) {
+        continue; // changed meanwhile
+      }
+      if (present.contains(index)) {
+        item.remove("code");
+        item.remove("message");
+        item.remove("retryable");
+        item.put("stage", "queued").put("retries", item.getInteger("retries", 0) + 1);
+        requeued.add(index);
+      } else {
+        item.put("code", INPUT_MISSING).put("retryable", false)
+            .put("message", "the stored copy of this image is gone; submit it again");
+      }
+    }
+    updateCounts(job);
+    if (requeued.isEmpty()) {
+      persist(job);
+      m.fail(ErrorCode.NOTHING_TO_RETRY.status(), ErrorCode.NOTHING_TO_RETRY.code());
+      return;
+    }
+    job.remove("finishedAt");
+    running.add(id);
+    options.put(id, opts);
+    persist(job);
+    requeued.forEach(index -> pending.add(new Pending(id, index)));
+    LOG.info("event=job_retry job=" + id + " items=" + requeued.size());
+    // the answer first, so a socket that asked hears "retried" before the events it causes
+    m.reply(job.copy().put("retried", requeued.size()));
+    vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "requeued").put("jobId", id)
+        .put("items", new JsonArray(new ArrayList<>(requeued))).put("status", job.getString("status"))
+        .put("done", job.getInteger("done")).put("failed", job.getInteger("failed"))
+        .put("retryable", job.getInteger("retryable")).put("total", job.getJsonArray("items").size()));
+    dispatch();
   }
 
   private void delete(Message<JsonObject> m) {
@@ -319,13 +637,14 @@ public final class JobsVerticle extends VerticleBase {
       return;
     }
     jobs.remove(id);
-    inputs.remove(id);
+    options.remove(id);
     running.remove(id);
     vertx.executeBlocking(() -> store.delete(id), true).onComplete(ar -> m.reply(true));
   }
 
   private void cleanup(Duration maxAge, long maxBytes) {
-    Set<String> keep = Set.copyOf(running);
+    Set<String> keep = new HashSet<>(running);
+    keep.addAll(committing.keySet());
     vertx.executeBlocking(() -> store.cleanup(maxAge, maxBytes, keep, System.currentTimeMillis()), false)
         .onSuccess(deleted -> {
           deleted.forEach(jobs::remove);
@@ -341,23 +660,44 @@ public final class JobsVerticle extends VerticleBase {
     return outputsDir.resolve(jobId).resolve("items").resolve(fileName);
   }
 
+  private void checkDrained() {
+    if (drained != null && inFlight == 0 && committing.isEmpty()) {
+      drained.tryComplete();
+    }
+  }
+
+  /**
+   * SIGTERM (or undeploy): starts nothing new, lets the images in flight finish within the
+   * inference grace period, then saves every running job with its unfinished items {@code queued}:
+   * their inputs are on disk and the next start runs them. Nothing is marked failed for stopping.
+   */
   @Override
   public Future<?> stop() {
-    // images not finished now will not be: fail them with a retryable code before the last save
-    // (a crash skips this; the next start then marks them the same way)
-    List<Future<Object>> saves = new ArrayList<>();
-    pendingJob.clear();
-    pendingIdx.clear();
-    for (String id : running) {
-      markInterrupted(jobs.get(id));
-      LOG.info("event=job_interrupted job=" + id + " done=" + jobs.get(id).getInteger("done")
-          + " failed=" + jobs.get(id).getInteger("failed"));
-      JsonObject copy = jobs.get(id).copy();
-      saves.add(vertx.executeBlocking(() -> {
-        store.save(copy);
-        return null;
-      }));
-    }
-    return Future.join(saves);
+    stopping = true;
+    pending.clear();
+    drained = Promise.promise();
+    long timer = vertx.setTimer(stopWaitMs, t -> drained.tryComplete());
+    checkDrained();
+    return drained.future().compose(v -> {
+      vertx.cancelTimer(timer);
+      List<Future<Void>> saves = new ArrayList<>();
+      for (String id : List.copyOf(running)) {
+        JsonObject job = jobs.get(id);
+        int left = 0;
+        for (Object o : job.getJsonArray("items")) {
+          JsonObject item = (JsonObject) o;
+          if (!TERMINAL.contains(item.getString("stage"))) {
+            item.put("stage", "queued");
+            left++;
+          }
+        }
+        updateCounts(job);
+        LOG.info("event=job_suspended job=" + id + " done=" + job.getInteger("done") + " failed="
+            + job.getInteger("failed") + " left=" + left);
+        saves.add(persist(job));
+      }
+      closed = true;
+      return Future.join(saves).<Void>mapEmpty().recover(err -> Future.succeededFuture());
+    });
   }
 }

@@ -1,12 +1,18 @@
 package io.unimatte.api;
 
 import io.unimatte.testing.TestPhotos;
+import io.unimatte.imaging.output.OutputOptions;
+import io.unimatte.jobs.JobInputs;
+import io.unimatte.jobs.JobStore;
+import io.unimatte.jobs.impl.StoredOptions;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TinyModel;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -37,6 +43,8 @@ class BrowserUiTest {
 
   @TempDir
   Path models;
+  @TempDir
+  Path outputs;
 
   private static void require(boolean ok, String what) {
     if (ok) {
@@ -54,9 +62,12 @@ class BrowserUiTest {
     require(Files.isDirectory(DRIVER), DRIVER.toString());
     TinyModel.write(models, "tiny");
     TinyModel.write(models, "tiny2");
-    try (TestServer server = TestServer.start(models, "tiny", null,
-        cfg -> cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2")))) {
-      runSuite("e2e/ui.test.mjs", server, Map.of());
+    String partial = partialJob(outputs);
+    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> {
+      cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2"));
+      cfg.getJsonObject("jobs").put("outputsDir", outputs.toString());
+    })) {
+      runSuite("e2e/ui.test.mjs", server, Map.of("UNIMATTE_PARTIAL_JOB", partial));
     }
   }
 
@@ -90,5 +101,27 @@ class BrowserUiTest {
     System.out.println(out);
     assertEquals(0, p.exitValue(), "browser suite failed:\n" + out);
     assertEquals(0, server.blockedThreadWarnings(), "Vert.x reported a blocked event loop");
+  }
+
+  /**
+   * A job whose two images failed for a passing reason (a failed model call) before this server
+   * started, their inputs still stored: the history offers Retry for it.
+   */
+  private static String partialJob(Path outputs) throws Exception {
+    JobStore store = JobStore.create(outputs);
+    JobInputs in = store.stage(2);
+    JsonArray items = new JsonArray();
+    for (int i = 0; i < 2; i++) {
+      String name = "retry" + i + ".png";
+      in.add(name, MatteApiTestAccess.png(40 + i));
+      items.add(new JsonObject().put("index", i).put("name", name).put("stage", "failed").put("code", "inference_failed")
+          .put("message", "inference failed for a batch of 1").put("retryable", true));
+    }
+    store.commit(in, new JsonObject().put("id", in.jobId()).put("createdAt", System.currentTimeMillis())
+        .put("status", "failed").put("output", "rgba").put("format", "png")
+        .put("options", OutputOptions.DEFAULT.canonical()).put("outputOptions", StoredOptions.toJson(OutputOptions.DEFAULT))
+        .put("withMatte", false).put("model", "tiny").put("source", "http").put("client", "test").put("total", 2)
+        .put("done", 0).put("failed", 2).put("retryable", 2).put("items", items));
+    return in.jobId();
   }
 }

@@ -95,7 +95,8 @@ class MetricsAndDocsTest {
 
       JsonObject api = new JsonObject(new String(server.get("/openapi.json").body()));
       assertEquals("3.0.3", api.getString("openapi"));
-      for (String path : new String[] {"/api/v1/matte", "/api/v1/jobs", "/api/v1/jobs/{id}/archive", "/health", "/metrics"}) {
+      for (String path : new String[] {"/api/v1/matte", "/api/v1/jobs", "/api/v1/jobs/{id}/archive",
+          "/api/v1/jobs/{id}/retry", "/health", "/metrics"}) {
         assertTrue(api.getJsonObject("paths").containsKey(path), path);
       }
     }

@@ -150,6 +150,7 @@ public final class TestServer implements AutoCloseable {
   @Override
   public void close() throws Exception {
     java.util.logging.Logger.getLogger("io.vertx.core.impl.BlockedThreadChecker").removeHandler(blockedWatcher);
-    vertx.close().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    // the way the server stops on SIGTERM: jobs first, then the rest
+    UnimatteServer.stop(vertx).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

@@ -33,7 +33,7 @@ public final class TestSessions {
   public static Supplier<MattingSession> slowTinyModel(Path dir, long delayMs, CountDownLatch gate) {
     AppConfig cfg = AppConfig.of(new JsonObject().put("models", new JsonObject().put("dir", dir.getParent().toString())
         .put("default", dir.getFileName().toString())).put("inference", new JsonObject()
-        .put("intraOpThreads", 1).put("interOpThreads", 1).put("bf16", "off")));
+        .put("intraOpThreads", 1).put("interOpThreads", 1).put("bf16", "auto")));
     Supplier<MattingSession> real = defaultModel(cfg);
     return () -> new WrappedSession(real.get(), () -> {
       gate.await(30, TimeUnit.SECONDS);
