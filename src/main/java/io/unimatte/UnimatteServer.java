@@ -1,5 +1,6 @@
 package io.unimatte;
 
+import io.unimatte.api.BindCheck;
 import io.unimatte.api.HttpVerticle;
 import io.unimatte.api.MetricsApi;
 import io.unimatte.cache.CacheMeters;
@@ -161,7 +162,7 @@ public final class UnimatteServer {
         .onSuccess(id -> {
           LOG.info("event=http_listening host=" + config.section("server").getString("host")
               + " port=" + config.section("server").getInteger("port"));
-          HttpVerticle.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
+          BindCheck.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
         });
   }
 

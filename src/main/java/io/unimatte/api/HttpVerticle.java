@@ -4,7 +4,6 @@ import io.unimatte.config.AppConfig;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MattingService;
-import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -18,9 +17,6 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
@@ -108,35 +104,6 @@ public final class HttpVerticle extends VerticleBase {
     router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
     return router;
-  }
-
-  /**
-   * The warning to log when {@code server.host} is reachable from other machines while no API key
-   * is configured (anyone on the network may use the server), or empty.
-   */
-  public static Optional<String> insecureBindWarning(JsonObject config) {
-    String host = AppConfig.requireString(config.getJsonObject("server"), "host").trim();
-    boolean keys = config.getJsonObject("security").getJsonArray("apiKeys", new JsonArray()).stream()
-        .anyMatch(k -> k != null && !String.valueOf(k).isBlank());
-    if (keys || isLoopback(host)) {
-      return Optional.empty();
-    }
-    return Optional.of("event=insecure_bind host=" + host + " port=" + config.getJsonObject("server").getValue("port")
-        + " apiKeys=0 message=\"listening beyond this machine without API keys: anyone who can reach it may use"
-        + " the server; set security.apiKeys, or server.host=127.0.0.1\"");
-  }
-
-  private static boolean isLoopback(String host) {
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    // literals only, no DNS: a host name other than localhost counts as reachable
-    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
-    try {
-      return literal != null && InetAddress.getByAddress(literal).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
-    }
   }
 
   private static void failure(RoutingContext ctx) {
