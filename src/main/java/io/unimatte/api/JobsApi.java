@@ -30,27 +30,34 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip) → 202;
+ * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip, options in the query,
+ * a background photo for every image as a {@code bg_image} part or {@code ?bg_image_url=}) → 202;
  * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
  * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip).
  */
 final class JobsApi {
   private final Vertx vertx;
+  private final ImageInput input;
   private final ModelCatalog models;
+  /** The multipart part and the query parameter that carry one background photo for every image. */
+  private static final String BG_IMAGE = "bg_image";
+  private static final String BG_IMAGE_URL = "bg_image_url";
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
+  private JobsApi(Vertx vertx, JsonObject jobs, ImageInput input, ModelCatalog models) {
     this.vertx = vertx;
+    this.input = input;
     this.models = models;
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), models);
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ImageInput input,
+                    ModelCatalog models) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), input, models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -86,10 +93,16 @@ final class JobsApi {
       return;
     }
     byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    String bgUrl = ctx.request().getParam(BG_IMAGE_URL);
+    byte[][] bgPart = new byte[1][];
     vertx.executeBlocking(() -> {
       List<JobSubmission.NamedImage> images = new ArrayList<>();
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (BG_IMAGE.equals(part.name()) && part.filename() != null) {
+          bgPart[0] = part.data();
+          continue;
+        }
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;
         }
@@ -104,9 +117,15 @@ final class JobsApi {
         throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
+      if (bgPart[0] != null && bgUrl != null) {
+        throw new CodedException(ErrorCode.INVALID_PARAMETER, "give a bg_image part or ?bg_image_url, not both");
+      }
       return images;
-    }, false).compose(images -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
-            new JobSubmission(images, output, withMatte, "http", AccessControl.clientId(ctx), model)))
+    }, false).compose(images -> (bgUrl == null || bgUrl.isBlank() ? Future.succeededFuture(bgPart[0])
+            : input.fetch(bgUrl, BG_IMAGE_URL))
+            .map(bg -> new JobSubmission(images, output.withBackgroundImage(bg), withMatte, "http",
+                AccessControl.clientId(ctx), model)))
+        .compose(submission -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, submission))
         .onSuccess(msg -> {
           JsonObject job = msg.body();
           String id = job.getString("id");

@@ -54,45 +54,50 @@ final class UrlFetcher {
   }
 
   Future<byte[]> fetch(String url) {
-    return fetch(url, 0, System.currentTimeMillis() + timeoutMs);
+    return fetch(url, "image_url");
   }
 
-  private Future<byte[]> fetch(String url, int hop, long deadline) {
+  /** Fetches {@code url}; errors name {@code param}, the parameter it came in (e.g. {@code bg_image_url}). */
+  Future<byte[]> fetch(String url, String param) {
+    return fetch(url, param, 0, System.currentTimeMillis() + timeoutMs);
+  }
+
+  private Future<byte[]> fetch(String url, String param, int hop, long deadline) {
     URI uri;
     try {
       uri = URI.create(url.trim());
     } catch (IllegalArgumentException e) {
-      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, "image_url is not a valid URL"));
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, param + " is not a valid URL"));
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
-      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, "image_url must be an http(s) URL with a host"));
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_URL, param + " must be an http(s) URL with a host"));
     }
     String host = uri.getHost();
     int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? HTTPS_PORT : HTTP_PORT;
-    return vertx.executeBlocking(() -> resolveAllowed(host), false).compose(ip -> {
+    return vertx.executeBlocking(() -> resolveAllowed(host, param), false).compose(ip -> {
       long left = deadline - System.currentTimeMillis();
       if (left <= 0) {
-        return Future.failedFuture(new CodedException(ErrorCode.URL_TIMEOUT, "image_url did not answer in time"));
+        return Future.failedFuture(new CodedException(ErrorCode.URL_TIMEOUT, param + " did not answer in time"));
       }
-      CappedBuffer body = new CappedBuffer(maxBytes);
+      CappedBuffer body = new CappedBuffer(maxBytes, param);
       return client.requestAbs(HttpMethod.GET, SocketAddress.inetSocketAddress(port, ip.getHostAddress()), url)
           .timeout(left)
           .as(BodyCodec.pipe(body))
           .send()
           .recover(err -> Future.failedFuture(err instanceof CodedException ? err
-              : body.overflow ? new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + maxBytes + " bytes")
-              : new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url could not be fetched: " + err.getMessage())))
+              : body.overflow ? new CodedException(ErrorCode.URL_TOO_LARGE, param + " is larger than " + maxBytes + " bytes")
+              : new CodedException(ErrorCode.URL_FETCH_FAILED, param + " could not be fetched: " + err.getMessage())))
           .compose(resp -> {
             int status = resp.statusCode();
             if (status >= 300 && status < 400 && resp.getHeader("Location") != null) {
               if (hop >= maxRedirects) {
                 return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "too many redirects"));
               }
-              return fetch(uri.resolve(resp.getHeader("Location")).toString(), hop + 1, deadline);
+              return fetch(uri.resolve(resp.getHeader("Location")).toString(), param, hop + 1, deadline);
             }
             if (status != 200) {
-              return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url answered HTTP " + status));
+              return Future.failedFuture(new CodedException(ErrorCode.URL_FETCH_FAILED, param + " answered HTTP " + status));
             }
             return Future.succeededFuture(body.bytes());
           });
@@ -100,17 +105,17 @@ final class UrlFetcher {
   }
 
   /** The first address of {@code host}, if every address it resolves to is allowed. */
-  private InetAddress resolveAllowed(String host) {
+  private InetAddress resolveAllowed(String host, String param) {
     InetAddress[] all;
     try {
       all = InetAddress.getAllByName(host);
     } catch (UnknownHostException e) {
-      throw new CodedException(ErrorCode.URL_FETCH_FAILED, "image_url's host does not resolve");
+      throw new CodedException(ErrorCode.URL_FETCH_FAILED, param + "'s host does not resolve");
     }
     for (InetAddress a : all) {
       String why = refusal(a);
       if (why != null) {
-        throw new CodedException(ErrorCode.URL_FORBIDDEN, "image_url points to a " + why + " address, which is not allowed");
+        throw new CodedException(ErrorCode.URL_FORBIDDEN, param + " points to a " + why + " address, which is not allowed");
       }
     }
     return all[0];
@@ -158,11 +163,13 @@ final class UrlFetcher {
   /** Collects the body, failing the transfer as soon as it passes the cap. */
   private static final class CappedBuffer implements WriteStream<Buffer> {
     private final long cap;
+    private final String param;
     private final Buffer data = Buffer.buffer();
     boolean overflow;
 
-    CappedBuffer(long cap) {
+    CappedBuffer(long cap, String param) {
       this.cap = cap;
+      this.param = param;
     }
 
     byte[] bytes() {
@@ -178,7 +185,7 @@ final class UrlFetcher {
     public Future<Void> write(Buffer chunk) {
       if (data.length() + (long) chunk.length() > cap) {
         overflow = true;
-        return Future.failedFuture(new CodedException(ErrorCode.URL_TOO_LARGE, "image_url is larger than " + cap + " bytes"));
+        return Future.failedFuture(new CodedException(ErrorCode.URL_TOO_LARGE, param + " is larger than " + cap + " bytes"));
       }
       data.appendBuffer(chunk);
       return Future.succeededFuture();

@@ -1,0 +1,168 @@
+package io.unimatte.imaging;
+
+import com.luciad.imageio.webp.WebPImageWriterSpi;
+import io.unimatte.error.CodedException;
+import io.unimatte.error.ErrorCode;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.awt.image.DirectColorModel;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.logging.Logger;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.spi.IIORegistry;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * WebP through the libwebp ImageIO writer of {@code com.github.usefulness:webp-imageio}, whose jar
+ * carries the JNI library for Linux, macOS and Windows on x86-64 and ARM. Lossless keeps every pixel
+ * and the alpha exactly; lossy takes a quality (the alpha plane stays lossless).
+ *
+ * <p>Where the native library cannot be loaded (another platform, a locked-down temp directory) or
+ * the operator turned WebP off, {@link #available()} is false with the reason, and {@link #encode}
+ * refuses with {@link ErrorCode#OUTPUT_FORMAT_UNAVAILABLE} instead of failing in native code.
+ * Thread-safe: each call uses its own writer.
+ */
+public final class WebpEncoder {
+  private static final Logger LOG = Logger.getLogger(WebpEncoder.class.getName());
+  private static final String READER_SPI = "com.luciad.imageio.webp.WebPImageReaderSpi";
+  private static final String LOSSLESS = "Lossless";
+  private static final String LOSSY = "Lossy";
+  private static final int[] ARGB_MASKS = {0xFF0000, 0xFF00, 0xFF, 0xFF000000};
+  private static final int[] RGB_MASKS = {0xFF0000, 0xFF00, 0xFF};
+  private static final int ARGB_BITS = 32;
+  private static final int RGB_BITS = 24;
+  private static final float PERCENT = 100f;
+  /** Output bytes to reserve up front per pixel: lossless cutouts of photos land near an eighth. */
+  private static final int PIXELS_PER_EXPECTED_BYTE = 8;
+
+  /** Whether WebP can be written here, and why not. */
+  public record Availability(boolean available, String reason) {
+  }
+
+  /** Loaded on first use: probing loads the native library, which must not happen on an event loop. */
+  private static final class Native {
+    static final Availability STATUS = probe(WebpEncoder::probeNative);
+  }
+
+  private final boolean enabled;
+
+  /** @param enabled false turns WebP off ({@code imaging.webp}): every encode is refused */
+  public WebpEncoder(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  /** Whether the native encoder loaded in this process (loads it on the first call). */
+  public static Availability nativeAvailability() {
+    return Native.STATUS;
+  }
+
+  /** Runs {@code load}; any linkage or runtime failure becomes "unavailable" with the platform named. */
+  static Availability probe(Callable<?> load) {
+    try {
+      load.call();
+      return new Availability(true, "");
+    } catch (LinkageError | Exception e) {
+      String platform = System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+      String reason = "the WebP encoder's native library did not load on " + platform.toLowerCase(Locale.ROOT)
+          + " (" + e + ")";
+      LOG.warning("event=webp_unavailable reason=\"" + reason + "\"");
+      return new Availability(false, reason);
+    }
+  }
+
+  /** Whether this encoder writes WebP: turned on and the native library loaded. */
+  public boolean available() {
+    return enabled && nativeAvailability().available();
+  }
+
+  /** Why {@link #available()} is false (empty when it is true). */
+  public String unavailableReason() {
+    if (!enabled) {
+      return "WebP output is turned off on this server (imaging.webp)";
+    }
+    return nativeAvailability().reason();
+  }
+
+  /**
+   * Encodes packed {@code 0xAARRGGBB} pixels (read in place, not copied).
+   *
+   * @param alpha   keep the alpha channel; false writes RGB (the top byte is ignored)
+   * @param lossy   lossy at {@code quality} (1..100); false: lossless
+   * @throws CodedException {@link ErrorCode#OUTPUT_FORMAT_UNAVAILABLE} where WebP cannot be written
+   */
+  public byte[] encode(int w, int h, int[] argb, boolean alpha, boolean lossy, int quality) {
+    if (w <= 0 || h <= 0 || argb == null || argb.length < (long) w * h) {
+      throw new IllegalArgumentException("bad image: " + w + "x" + h);
+    }
+    if (!available()) {
+      throw new CodedException(ErrorCode.OUTPUT_FORMAT_UNAVAILABLE, unavailableReason() + "; use png or jpg");
+    }
+    return write(image(w, h, argb, alpha), lossy, quality);
+  }
+
+  private static BufferedImage image(int w, int h, int[] argb, boolean alpha) {
+    int[] masks = alpha ? ARGB_MASKS : RGB_MASKS;
+    WritableRaster raster = Raster.createPackedRaster(new DataBufferInt(argb, w * h), w, h, w, masks, null);
+    DirectColorModel cm = alpha ? new DirectColorModel(ARGB_BITS, masks[0], masks[1], masks[2], masks[3])
+        : new DirectColorModel(RGB_BITS, masks[0], masks[1], masks[2]);
+    return new BufferedImage(cm, raster, false, null);
+  }
+
+  private static byte[] write(BufferedImage img, boolean lossy, int quality) {
+    ImageWriter writer = writer();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(img.getWidth() * img.getHeight() / PIXELS_PER_EXPECTED_BYTE
+        + 1024);
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      writer.setOutput(out);
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionType(lossy ? LOSSY : LOSSLESS);
+      if (lossy) {
+        param.setCompressionQuality(quality / PERCENT);
+      }
+      writer.write(null, new IIOImage(img, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException("WebP encoding failed", e); // in-memory output: not expected
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+
+  private static ImageWriter writer() {
+    try {
+      return new WebPImageWriterSpi().createWriterInstance();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no WebP writer", e);
+    }
+  }
+
+  /** Loads the native library by writing one pixel, and keeps its decoder out of ImageIO. */
+  private static Object probeNative() {
+    // uploads must only ever meet the pure-Java TwelveMonkeys WebP reader, never native decoding code
+    IIORegistry registry = IIORegistry.getDefaultInstance();
+    List<ImageReaderSpi> nativeReaders = new ArrayList<>();
+    for (Iterator<ImageReaderSpi> it = registry.getServiceProviders(ImageReaderSpi.class, false); it.hasNext(); ) {
+      ImageReaderSpi spi = it.next();
+      if (spi.getClass().getName().equals(READER_SPI)) {
+        nativeReaders.add(spi);
+      }
+    }
+    nativeReaders.forEach(spi -> registry.deregisterServiceProvider(spi, ImageReaderSpi.class));
+    byte[] probe = write(image(1, 1, new int[] {0x80FF0000}, true), false, 0);
+    LOG.info("event=webp_ready probe_bytes=" + probe.length);
+    return probe;
+  }
+}
