@@ -1,6 +1,7 @@
 package io.unimatte.imaging;
 
 import com.luciad.imageio.webp.WebPImageWriterSpi;
+import com.luciad.imageio.webp.WebPWriteParam;
 import io.unimatte.error.CodedException;
 import io.unimatte.error.ErrorCode;
 import java.awt.image.BufferedImage;
@@ -44,6 +45,15 @@ public final class WebpEncoder {
   private static final int ARGB_BITS = 32;
   private static final int RGB_BITS = 24;
   private static final float PERCENT = 100f;
+  /** libwebp's slowest, smallest method; effort 0..100 maps onto methods 0..6. */
+  private static final int MAX_METHOD = 6;
+  /**
+   * Lossless effort used by {@link #WebpEncoder(boolean)}: the fastest, already faster than our PNG and
+   * about half its size; more effort holds the small imaging pool for seconds at 12 MP
+   * (docs/PERFORMANCE.md, "WebP output").
+   */
+  public static final int DEFAULT_EFFORT = 0;
+  private static final int MAX_EFFORT = 100;
   /** Output bytes to reserve up front per pixel: lossless cutouts of photos land near an eighth. */
   private static final int PIXELS_PER_EXPECTED_BYTE = 8;
 
@@ -57,10 +67,24 @@ public final class WebpEncoder {
   }
 
   private final boolean enabled;
+  private final int effort;
 
-  /** @param enabled false turns WebP off ({@code imaging.webp}): every encode is refused */
+  /** An encoder with lossless effort {@link #DEFAULT_EFFORT}. */
   public WebpEncoder(boolean enabled) {
+    this(enabled, DEFAULT_EFFORT);
+  }
+
+  /**
+   * @param enabled false turns WebP off ({@code imaging.webp}): every encode is refused
+   * @param effort  lossless compression effort 0 (fastest) to 100 (smallest) ({@code imaging.webpEffort});
+   *                libwebp's own default, 75, is 12–26× slower than 0 for files a third smaller
+   */
+  public WebpEncoder(boolean enabled, int effort) {
+    if (effort < 0 || effort > MAX_EFFORT) {
+      throw new IllegalArgumentException("WebP effort must be 0..100: " + effort);
+    }
     this.enabled = enabled;
+    this.effort = effort;
   }
 
   /** Whether the native encoder loaded in this process (loads it on the first call). */
@@ -109,7 +133,7 @@ public final class WebpEncoder {
     if (!available()) {
       throw new CodedException(ErrorCode.OUTPUT_FORMAT_UNAVAILABLE, unavailableReason() + "; use png or jpg");
     }
-    return write(image(w, h, argb, alpha), lossy, quality);
+    return write(image(w, h, argb, alpha), lossy, lossy ? quality : effort);
   }
 
   private static BufferedImage image(int w, int h, int[] argb, boolean alpha) {
@@ -120,6 +144,7 @@ public final class WebpEncoder {
     return new BufferedImage(cm, raster, false, null);
   }
 
+  /** @param quality lossy: quality 1..100; lossless: effort 0..100 */
   private static byte[] write(BufferedImage img, boolean lossy, int quality) {
     ImageWriter writer = writer();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(img.getWidth() * img.getHeight() / PIXELS_PER_EXPECTED_BYTE
@@ -129,8 +154,10 @@ public final class WebpEncoder {
       ImageWriteParam param = writer.getDefaultWriteParam();
       param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
       param.setCompressionType(lossy ? LOSSY : LOSSLESS);
-      if (lossy) {
-        param.setCompressionQuality(quality / PERCENT);
+      // lossy: the picture's quality; lossless: how hard libwebp searches (the pixels are exact either way)
+      param.setCompressionQuality(quality / PERCENT);
+      if (!lossy) {
+        ((WebPWriteParam) param).setMethod(Math.round(quality * MAX_METHOD / PERCENT));
       }
       writer.write(null, new IIOImage(img, null, null), param);
     } catch (IOException e) {

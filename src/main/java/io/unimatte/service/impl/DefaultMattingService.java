@@ -64,7 +64,7 @@ public final class DefaultMattingService implements MattingService {
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
-    this.webp = new WebpEncoder(AppConfig.requireBoolean(imaging, "webp"));
+    this.webp = new WebpEncoder(AppConfig.requireBoolean(imaging, "webp"), AppConfig.requireInt(imaging, "webpEffort"));
     // loads the native encoder now, at start-up, not on an event loop when the first format=webp arrives
     LOG.info("event=webp_output available=" + webp.available()
         + (webp.available() ? "" : " reason=\"" + webp.unavailableReason() + "\""));
