@@ -45,12 +45,17 @@ public final class WebpEncoder {
   private static final int ARGB_BITS = 32;
   private static final int RGB_BITS = 24;
   private static final float PERCENT = 100f;
-  /** libwebp's slowest, smallest method; effort 0..100 maps onto methods 0..6. */
+  /**
+   * Lossless methods used: effort 0..100 maps onto libwebp's methods 1..6. Never 0: TwelveMonkeys 3.12-3.15
+   * (our own decoder, and that of many Java clients) misreads the alpha of some method-0 files (a flat
+   * cutout decoded fully opaque; libwebp reads them right), and method 0's files are larger anyway.
+   */
+  private static final int MIN_METHOD = 1;
   private static final int MAX_METHOD = 6;
   /**
-   * Lossless effort used by {@link #WebpEncoder(boolean)}: the fastest, already faster than our PNG and
-   * about half its size; more effort holds the small imaging pool for seconds at 12 MP
-   * (docs/PERFORMANCE.md, "WebP output").
+   * Lossless effort used by {@link #WebpEncoder(boolean)}: the fastest, already a third of our PNG's size;
+   * more effort gains 5–10 % and holds the small imaging pool for seconds more at 12 MP (docs/PERFORMANCE.md,
+   * "WebP output").
    */
   public static final int DEFAULT_EFFORT = 0;
   private static final int MAX_EFFORT = 100;
@@ -77,7 +82,7 @@ public final class WebpEncoder {
   /**
    * @param enabled false turns WebP off ({@code imaging.webp}): every encode is refused
    * @param effort  lossless compression effort 0 (fastest) to 100 (smallest) ({@code imaging.webpEffort});
-   *                libwebp's own default, 75, is 12–26× slower than 0 for files a third smaller
+   *                libwebp's own default, 75, is 3–7× slower than 0 for files 5–10 % smaller
    */
   public WebpEncoder(boolean enabled, int effort) {
     if (effort < 0 || effort > MAX_EFFORT) {
@@ -157,7 +162,7 @@ public final class WebpEncoder {
       // lossy: the picture's quality; lossless: how hard libwebp searches (the pixels are exact either way)
       param.setCompressionQuality(quality / PERCENT);
       if (!lossy) {
-        ((WebPWriteParam) param).setMethod(Math.round(quality * MAX_METHOD / PERCENT));
+        ((WebPWriteParam) param).setMethod(MIN_METHOD + Math.round(quality * (MAX_METHOD - MIN_METHOD) / PERCENT));
       }
       writer.write(null, new IIOImage(img, null, null), param);
     } catch (IOException e) {

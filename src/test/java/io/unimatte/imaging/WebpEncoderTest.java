@@ -33,6 +33,27 @@ class WebpEncoderTest {
     assertTrue(e.getMessage().contains("imaging.webp"), e.getMessage());
   }
 
+  /**
+   * A flat cutout as the server made it (Products.product() through the tiny model; 2.4 KB): libwebp's method 0
+   * writes it so that TwelveMonkeys 3.12 reads most transparent pixels as opaque. Every effort must avoid that.
+   */
+  @Test
+  void aFlatCutoutReadsBackExactlyAtEveryEffort() throws Exception {
+    DecodedImage cutout;
+    try (var in = WebpEncoderTest.class.getResourceAsStream("/imaging/product-cutout.png")) {
+      cutout = new ImageDecoder().decode(in.readAllBytes());
+    }
+    assertTrue(cutout.hasAlpha());
+    int[] px = cutout.argb();
+    for (int effort : new int[] {0, 25, 50, 100}) {
+      DecodedImage back = new ImageDecoder().decode(new WebpEncoder(true, effort).encode(cutout.width(),
+          cutout.height(), px, true, false, 0));
+      for (int i = 0; i < px.length; i++) {
+        assertEquals(px[i] >>> 24, back.argb()[i] >>> 24, "effort " + effort + ": alpha of pixel " + i);
+      }
+    }
+  }
+
   @Test
   void writesLosslessWebpThatTwelveMonkeysReads() throws Exception {
     WebpEncoder webp = new WebpEncoder(true);
