@@ -28,7 +28,10 @@ final class ImageInput {
   record Fields(String file, String base64, String url, String bgFile, String bgUrl) {
   }
 
-  /** {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}; {@code bg_image}, {@code bg_image_url}. */
+  /**
+   * {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}; {@code bg_image},
+   * {@code bg_image_url}.
+   */
   static final Fields MATTE = new Fields("image", "image_b64", "image_url", "bg_image", "bg_image_url");
   /**
    * {@code /v1.0/removebg}: {@code image_file}, {@code image_file_b64}, {@code image_url};

@@ -170,7 +170,8 @@ final class RemoveBgApi {
       return;
     }
     String jobId = UUID.randomUUID().toString();
-    Future<byte[]> background = wantsBackground ? input.background(form, ImageInput.REMOVE_BG) : Future.succeededFuture();
+    Future<byte[]> background = wantsBackground ? input.background(form, ImageInput.REMOVE_BG)
+        : Future.succeededFuture();
     background.map(parsed::withBackgroundImage)
         .compose(options -> input.image(form, ImageInput.REMOVE_BG)
             .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, zip, model))))
@@ -189,9 +190,9 @@ final class RemoveBgApi {
       LOG.fine("event=removebg_unknown_ignored parameters=" + unknown);
       return;
     }
+    String listed = String.join(", ", unknown.stream().map(n -> "'" + n + "'").toList());
     throw new CodedException(ErrorCode.UNKNOWN_PARAMETER, (unknown.size() == 1 ? "unknown parameter " : "unknown parameters ")
-        + String.join(", ", unknown.stream().map(n -> "'" + n + "'").toList())
-        + ": not a remove.bg parameter this server knows, so it would be ignored");
+        + listed + ": not a remove.bg parameter this server knows, so it would be ignored");
   }
 
   /** {@code type_level}, {@code add_shadow}, {@code semitransparency}, {@code shadow_*}: checked, then unused. */

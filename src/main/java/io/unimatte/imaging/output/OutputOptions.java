@@ -292,9 +292,11 @@ public record OutputOptions(boolean matteOnly, String format, Integer background
       boolean pct = v.endsWith("%");
       double d;
       try {
-        d = Double.parseDouble(pct ? v.substring(0, v.length() - 1) : v.endsWith("px") ? v.substring(0, v.length() - 2) : v);
+        String number = pct ? v.substring(0, v.length() - 1) : v.endsWith("px") ? v.substring(0, v.length() - 2) : v;
+        d = Double.parseDouble(number);
       } catch (NumberFormatException e) {
-        throw new InvalidOptionException("roi", "roi coordinate '" + parts[i] + "' is not pixels (120, 120px) or a percentage (10%)");
+        throw new InvalidOptionException("roi", "roi coordinate '" + parts[i]
+            + "' is not pixels (120, 120px) or a percentage (10%)");
       }
       if (!(d >= 0) || d > (pct ? PERCENT : MAX_ROI_PX)) {
         throw new InvalidOptionException("roi", "roi coordinates must be 0..100% or 0.." + MAX_ROI_PX + "px, got '"
