@@ -76,6 +76,24 @@ test('with two models served, the picker redoes the cutout with the chosen model
   await page.screenshot({ path: join(SHOTS, 'model-picker.png'), fullPage: true });
 });
 
+test('the product layout control asks the server to scale and centre the subject', async () => {
+  const isMatte = r => r.url().includes('/api/v1/matte') && r.request().method() === 'POST';
+  const [r] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#layout', '60%|center')]);
+  assert.equal(r.status(), 200);
+  const q = new URL(r.url()).searchParams;
+  assert.equal(q.get('scale'), '60%');
+  assert.equal(q.get('position'), 'center');
+  const w = Number(r.headers()['x-width']);
+  const h = Number(r.headers()['x-height']);
+  const fw = Number(r.headers()['x-foreground-width']);
+  const fh = Number(r.headers()['x-foreground-height']);
+  assert.ok(Math.abs(Math.max(fw, fh) - 0.6 * Math.max(w, h)) <= 4, `subject ${fw}x${fh} on ${w}x${h}`);
+  await page.waitForSelector('#single-result:not([hidden])');
+  await page.screenshot({ path: join(SHOTS, 'layout.png'), fullPage: true });
+  const [back] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#layout', '')]);
+  assert.equal(new URL(back.url()).searchParams.get('scale'), null, 'as photographed: no layout sent');
+});
+
 let jobId;
 test('a batch of 5 photos reaches 100% with 5 done rows', async () => {
   // the repository holds four photos: the fifth is the first again, under its own name so rows and zip entries differ

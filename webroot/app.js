@@ -120,11 +120,17 @@ async function loadModels() {
   } catch (e) { /* the picker stays hidden; requests use the default model */ }
 }
 
+// "product layout": the server scales and places the subject on the canvas (scale=, position=); with a layout
+// the crop is the server's too, since cropping the laid-out image here would undo the layout
+function layout() { const [scale, position] = $('layout').value.split('|'); return scale ? { scale, position } : null; }
+
 async function matte(file, output) {
   const fd = new FormData(); fd.append('image', file);
   const q = new URLSearchParams();
   if (output) q.set('output', output);
   if (chosenModel()) q.set('model', chosenModel());
+  const l = layout();
+  if (l) { q.set('scale', l.scale); q.set('position', l.position); if ($('crop').checked) q.set('crop', 'true'); }
   const r = await fetch('/api/v1/matte' + (q.toString() ? '?' + q : ''), { method: 'POST', body: fd });
   if (!r.ok) throw new Error(await errorText(r));
   return r;
@@ -170,7 +176,7 @@ function subjectBox(img) {
 // the cutout composed on the chosen background (and crop), as a canvas
 function composeSingle(forceOpaque) {
   const img = single.cutout;
-  const box = $('crop').checked ? subjectBox(img) : { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight };
+  const box = $('crop').checked && !layout() ? subjectBox(img) : { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight };
   const c = document.createElement('canvas'); c.width = box.w; c.height = box.h;
   const g = c.getContext('2d');
   const bg = document.querySelector('input[name=bg]:checked').value;
@@ -189,7 +195,7 @@ function renderSingle() {
   $('single-after').src = c.toDataURL('image/png');
   $('single-after-wrap').classList.toggle('checker', document.querySelector('input[name=bg]:checked').value === 'transparent');
   $('compare').style.aspectRatio = `${c.width} / ${c.height}`;
-  $('single-before').style.visibility = $('crop').checked ? 'hidden' : 'visible';
+  $('single-before').style.visibility = $('crop').checked || layout() ? 'hidden' : 'visible';
   updateSlider();
 }
 
@@ -396,7 +402,8 @@ $('bg-photo').addEventListener('change', async () => {
   document.querySelector('input[name=bg][value=photo]').checked = true;
   renderSingle();
 });
-$('crop').addEventListener('change', renderSingle);
+$('crop').addEventListener('change', () => { if (layout() && single.file) processSingle([single.file]); else renderSingle(); });
+$('layout').addEventListener('change', () => { if (single.file) processSingle([single.file]); });
 $('dl-png').addEventListener('click', () => download(composeSingle(false).toDataURL('image/png'), baseName(single.file) + '.png'));
 $('dl-jpg').addEventListener('click', () => download(composeSingle(true).toDataURL('image/jpeg', 0.92), baseName(single.file) + '.jpg'));
 $('dl-alpha').addEventListener('click', async () => {

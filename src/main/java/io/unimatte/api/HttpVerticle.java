@@ -95,9 +95,9 @@ public final class HttpVerticle extends VerticleBase {
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
     MatteApi.mount(router, uploads, service, input, models);
-    JobsApi.mount(router, vertx, all, uploads, models);
-    RemoveBgApi.mount(router, uploads, service, input, models);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));
+    JobsApi.mount(router, vertx, all, uploads, input, models);
+    RemoveBgApi.mount(router, uploads, service, input, models, all.getJsonObject("removebg"));
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));

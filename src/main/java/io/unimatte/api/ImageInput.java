@@ -21,20 +21,31 @@ import java.util.Map;
  * the SSRF-guarded {@link UrlFetcher}). Parsing runs on a worker thread, never on the event loop.
  */
 final class ImageInput {
-  /** The parameter names a way in uses for the file, its base64 and its URL. */
-  record Fields(String file, String base64, String url) {
+  /**
+   * The parameter names a way in uses for the file, its base64 and its URL, and for the background
+   * photo's file (a multipart file, or base64 as a text parameter) and URL.
+   */
+  record Fields(String file, String base64, String url, String bgFile, String bgUrl) {
   }
 
-  /** {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}. */
-  static final Fields MATTE = new Fields("image", "image_b64", "image_url");
-  /** {@code /v1.0/removebg}: {@code image_file}, {@code image_file_b64}, {@code image_url}. */
-  static final Fields REMOVE_BG = new Fields("image_file", "image_file_b64", "image_url");
+  /**
+   * {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}; {@code bg_image},
+   * {@code bg_image_url}.
+   */
+  static final Fields MATTE = new Fields("image", "image_b64", "image_url", "bg_image", "bg_image_url");
+  /**
+   * {@code /v1.0/removebg}: {@code image_file}, {@code image_file_b64}, {@code image_url};
+   * {@code bg_image_file}, {@code bg_image_url}.
+   */
+  static final Fields REMOVE_BG = new Fields("image_file", "image_file_b64", "image_url", "bg_image_file",
+      "bg_image_url");
 
   /**
-   * A parsed request: its text parameters (form fields and JSON members first, then the query string)
-   * and the image bytes it carried directly (file field or raw body), if any.
+   * A parsed request: its text parameters (form fields and JSON members first, then the query string),
+   * the image bytes it carried directly (file field or raw body), if any, and the background photo's
+   * bytes when it came as a multipart file.
    */
-  record Form(Map<String, String> params, byte[] file) {
+  record Form(Map<String, String> params, byte[] file, byte[] bgFile) {
   }
 
   private final Vertx vertx;
@@ -82,10 +93,42 @@ final class ImageInput {
         + "' or a URL in '" + fields.url() + "'"));
   }
 
+  /**
+   * The background photo ({@code fields.bgFile()} as a multipart file or base64 text, or fetched from
+   * {@code fields.bgUrl()} through the same guarded fetcher as images); null when the request has none.
+   */
+  Future<byte[]> background(Form form, Fields fields) {
+    String b64 = form.params().get(fields.bgFile());
+    String url = form.params().get(fields.bgUrl());
+    boolean file = form.bgFile() != null || b64 != null && !b64.isBlank();
+    if (file && url != null && !url.isBlank()) {
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_PARAMETER, "give " + fields.bgFile() + " or "
+          + fields.bgUrl() + ", not both"));
+    }
+    if (form.bgFile() != null) {
+      return Future.succeededFuture(form.bgFile());
+    }
+    if (file) {
+      try {
+        return Future.succeededFuture(Base64.getMimeDecoder().decode(b64));
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(new CodedException(ErrorCode.INVALID_BASE64, fields.bgFile()
+            + " is neither a file upload nor valid base64"));
+      }
+    }
+    return url == null || url.isBlank() ? Future.succeededFuture() : fetch(url, fields.bgUrl());
+  }
+
+  /** Fetches {@code url} through the SSRF guard; errors name {@code param}. */
+  Future<byte[]> fetch(String url, String param) {
+    return urls.fetch(url, param);
+  }
+
   static Form parse(String type, byte[] body, Map<String, String> query, Fields fields) {
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
     Map<String, String> params = new HashMap<>();
     byte[] file = null;
+    byte[] bgFile = null;
     switch (media) {
       case "multipart/form-data" -> {
         boolean named = false;
@@ -96,6 +139,8 @@ final class ImageInput {
               file = part.data();
               named = part.filename() != null;
             }
+          } else if (fields.bgFile().equals(part.name()) && part.filename() != null) {
+            bgFile = part.data();
           } else if (part.name() != null) {
             params.putIfAbsent(part.name(), part.text());
           }
@@ -137,7 +182,7 @@ final class ImageInput {
       }
     }
     query.forEach(params::putIfAbsent);
-    return new Form(params, file);
+    return new Form(params, file, bgFile);
   }
 
   private static CodedException unsupported(Fields fields, String media) {

@@ -31,7 +31,8 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip) → 202;
+ * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip, options in the query,
+ * a background photo for every image as a {@code bg_image} part or {@code ?bg_image_url=}) → 202;
  * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
  * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip);
  * {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202.
@@ -40,14 +41,19 @@ import java.util.zip.ZipOutputStream;
 final class JobsApi {
   private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());
   private final Vertx vertx;
+  private final ImageInput input;
   private final ModelCatalog models;
+  /** The multipart part and the query parameter that carry one background photo for every image. */
+  private static final String BG_IMAGE = "bg_image";
+  private static final String BG_IMAGE_URL = "bg_image_url";
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
   private final int maxItems;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
+  private JobsApi(Vertx vertx, JsonObject jobs, ImageInput input, ModelCatalog models) {
     this.vertx = vertx;
+    this.input = input;
     this.models = models;
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
@@ -55,8 +61,9 @@ final class JobsApi {
     this.maxItems = AppConfig.requireInt(jobs, "maxItemsPerJob");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), models);
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ImageInput input,
+                    ModelCatalog models) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), input, models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -135,9 +142,18 @@ final class JobsApi {
     }
     byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
     String client = AccessControl.clientId(ctx);
-    submit(vertx, outputsDir, maxItems, inputs -> {
+    String bgUrl = ctx.request().getParam(BG_IMAGE_URL);
+    // the background photo is fetched before anything is stored: a bad URL refuses the whole job
+    Future<byte[]> fetchedBg = bgUrl == null || bgUrl.isBlank() ? Future.succeededFuture(null)
+        : input.fetch(bgUrl, BG_IMAGE_URL);
+    byte[][] bgPart = new byte[1][];
+    fetchedBg.compose(fetched -> submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (BG_IMAGE.equals(part.name()) && part.filename() != null) {
+          bgPart[0] = part.data();
+          continue;
+        }
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;
         }
@@ -152,7 +168,11 @@ final class JobsApi {
         throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
-    }, inputs -> new JobSubmission(inputs, output, withMatte, "http", client, model))
+      if (bgPart[0] != null && fetched != null) {
+        throw new CodedException(ErrorCode.INVALID_PARAMETER, "give a bg_image part or ?bg_image_url, not both");
+      }
+    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bgPart[0] != null ? bgPart[0] : fetched),
+        withMatte, "http", client, model)))
         .onSuccess(job -> {
           String id = job.getString("id");
           job.put("links", links(id));
@@ -161,6 +181,7 @@ final class JobsApi {
         })
         .onFailure(err -> fail(ctx, err));
   }
+
 
   static String safeName(String name, int index) {
     String n = name == null ? "" : name.replace('\\', '/');

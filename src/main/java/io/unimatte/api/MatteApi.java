@@ -14,8 +14,10 @@ import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
- * {@code POST /api/v1/matte}: one image in (any way {@link ImageInput} reads), the cutout or matte out
- * at full resolution, with {@code X-Width/X-Height/X-Model/X-Job-Id/X-Batch-Size/X-Timing/X-Cache}.
+ * {@code POST /api/v1/matte}: one image in (any way {@link ImageInput} reads, with an optional background
+ * photo in {@code bg_image} or {@code bg_image_url}), the cutout or matte out at full resolution, with
+ * {@code X-Width/X-Height/X-Model/X-Job-Id/X-Batch-Size/X-Timing/X-Cache} and the subject's box in
+ * {@code X-Foreground-Left/Top/Width/Height}.
  */
 final class MatteApi {
   private static final Logger LOG = Logger.getLogger(MatteApi.class.getName());
@@ -38,10 +40,11 @@ final class MatteApi {
   private void handle(RoutingContext ctx) {
     String jobId = UUID.randomUUID().toString();
     input.form(ctx, ImageInput.MATTE).compose(form -> {
-      OutputOptions options = OutputOptions.parse(form.params());
+      OutputOptions parsed = OutputOptions.parse(form.params());
       String model = ModelsApi.resolve(form.params().get("model"), models);
-      return input.image(form, ImageInput.MATTE)
-          .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, false, model)));
+      return input.background(form, ImageInput.MATTE).map(parsed::withBackgroundImage)
+          .compose(options -> input.image(form, ImageInput.MATTE)
+              .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, false, model))));
     }).onSuccess(res -> send(ctx, jobId, res)).onFailure(err -> {
       if (!(err instanceof CodedException)) {
         LOG.severe("event=request_error job=" + jobId + " error=" + err);
@@ -62,6 +65,10 @@ final class MatteApi {
         .putHeader("X-Cache", res.cacheHit() ? "hit" : "miss")
         .putHeader("X-Matte-Confidence", res.confidence().headerValue())
         .putHeader("X-Matte-Review", Boolean.toString(res.review()))
+        .putHeader("X-Foreground-Left", Integer.toString(res.foreground().left()))
+        .putHeader("X-Foreground-Top", Integer.toString(res.foreground().top()))
+        .putHeader("X-Foreground-Width", Integer.toString(res.foreground().width()))
+        .putHeader("X-Foreground-Height", Integer.toString(res.foreground().height()))
         .end(Buffer.buffer(res.bytes()));
   }
 }

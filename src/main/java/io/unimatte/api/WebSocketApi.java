@@ -9,6 +9,7 @@ import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.imaging.output.OutputOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -36,6 +37,7 @@ final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
 
   private final Vertx vertx;
+  private final ImageInput input;
   private final ModelCatalog models;
   private final String client;
   private final ServerWebSocket ws;
@@ -49,8 +51,10 @@ final class WebSocketApi {
   private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
   private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ImageInput input, ModelCatalog models,
+                       String client) {
     this.vertx = vertx;
+    this.input = input;
     this.client = client;
     this.models = models;
     this.ws = ws;
@@ -59,7 +63,7 @@ final class WebSocketApi {
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ImageInput input, ModelCatalog models) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
@@ -70,7 +74,7 @@ final class WebSocketApi {
       ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, "WebSocket connections from this page's origin are not allowed", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, AccessControl.clientId(ctx)).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -155,10 +159,11 @@ final class WebSocketApi {
     OutputOptions output;
     String model;
     JsonArray list;
+    Future<byte[]> background;
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
       for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
-          "colour", "color", "model"}) {
+          "colour", "color", "model", "roi", "scale", "position"}) {
         if (msg.getValue(k) != null) {
           params.put(k, String.valueOf(msg.getValue(k)));
         }
@@ -169,6 +174,7 @@ final class WebSocketApi {
       if (list == null || list.isEmpty()) {
         throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
       }
+      background = background(msg);
     } catch (CodedException e) {
       error(ref, e.error(), e.getMessage());
       return;
@@ -178,7 +184,7 @@ final class WebSocketApi {
     }
     boolean results = msg.getBoolean("results", true);
     // each image is decoded and written to disk in turn: the job is acknowledged once all are stored
-    JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
+    background.compose(bg -> JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
       for (int i = 0; i < list.size(); i++) {
         JsonObject img;
         byte[] data;
@@ -192,7 +198,7 @@ final class WebSocketApi {
         }
         inputs.add(JobsApi.safeName(img.getString("name"), i), data);
       }
-    }, inputs -> new JobSubmission(inputs, output, false, "websocket", client, model))
+    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bg), false, "websocket", client, model)))
         .onSuccess(job -> {
           follow(job.getString("id"), results);
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
@@ -239,6 +245,26 @@ final class WebSocketApi {
     } else {
       ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
       error(ref, code, code.defaultMessage());
+    }
+  }
+
+  /** {@code bg_image} (base64) or {@code bg_image_url} (fetched through the SSRF guard); null when neither. */
+  private Future<byte[]> background(JsonObject msg) {
+    String b64 = msg.getValue("bg_image") == null ? null : String.valueOf(msg.getValue("bg_image"));
+    String url = msg.getValue("bg_image_url") == null ? null : String.valueOf(msg.getValue("bg_image_url"));
+    if (b64 != null && url != null) {
+      throw new CodedException(ErrorCode.INVALID_PARAMETER, "give bg_image or bg_image_url, not both");
+    }
+    if (url != null) {
+      return input.fetch(url, "bg_image_url");
+    }
+    if (b64 == null) {
+      return Future.succeededFuture();
+    }
+    try {
+      return Future.succeededFuture(Base64.getDecoder().decode(b64));
+    } catch (IllegalArgumentException e) {
+      throw new CodedException(ErrorCode.INVALID_BASE64, "bg_image is not valid base64");
     }
   }
 

@@ -261,7 +261,7 @@ public final class FileJobStore implements JobStore {
 
   @Override
   public Path resultPath(String jobId, String fileName) {
-    if (!fileName.matches("[0-9]+(\\.alpha)?\\.(png|jpg)")) {
+    if (!fileName.matches("[0-9]+(\\.alpha)?\\.(png|jpg|webp)")) {
       throw new IllegalArgumentException("invalid result name");
     }
     return dir(jobId).resolve(ITEMS).resolve(fileName);

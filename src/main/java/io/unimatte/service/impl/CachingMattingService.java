@@ -2,6 +2,7 @@ package io.unimatte.service.impl;
 
 import io.unimatte.cache.ResultCache;
 import io.unimatte.imaging.MatteConfidence;
+import io.unimatte.imaging.output.Foreground;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -25,6 +26,7 @@ public final class CachingMattingService implements MattingService {
   private static final String FOREGROUND = "foregroundShare";
   private static final String SUBJECT = "subjectFound";
   private static final String REVIEW = "review";
+  private static final String FOREGROUND_BOX = "foregroundBox";
 
   private final MattingService delegate;
   private final ResultCache cache;
@@ -58,7 +60,8 @@ public final class CachingMattingService implements MattingService {
         Map.of(BATCH_SIZE, Integer.toString(r.batchSize()), TIMING, r.timing().header(),
             SCORE, Double.toString(r.confidence().score()), UNCERTAIN, Double.toString(r.confidence().uncertainShare()),
             FOREGROUND, Double.toString(r.confidence().foregroundShare()),
-            SUBJECT, Boolean.toString(r.confidence().subjectFound()), REVIEW, Boolean.toString(r.review())));
+            SUBJECT, Boolean.toString(r.confidence().subjectFound()), REVIEW, Boolean.toString(r.review()),
+            FOREGROUND_BOX, r.foreground().encode()));
   }
 
   private static MatteResult fromCache(ResultCache.CachedResult c) {
@@ -68,7 +71,7 @@ public final class CachingMattingService implements MattingService {
         Boolean.parseBoolean(f.get(SUBJECT)));
     return new MatteResult(c.bytes(), c.contentType(), c.width(), c.height(), c.model(),
         Integer.parseInt(f.get(BATCH_SIZE)), MatteResult.Timing.parse(f.get(TIMING)), c.matteBytes(), confidence,
-        Boolean.parseBoolean(f.get(REVIEW)), true);
+        Boolean.parseBoolean(f.get(REVIEW)), true, Foreground.decode(f.get(FOREGROUND_BOX)));
   }
 
   @Override
