@@ -172,12 +172,12 @@ final class InputSet implements AutoCloseable {
     List<ZipEntry> entries = new ArrayList<>();
     for (ZipEntry e : Collections.list(zip.entries())) {
       String name = e.getName();
-      if (e.isDirectory() || isHidden(name)) {
-        continue;
-      }
       if (name.startsWith("/") || name.contains("\\") || List.of(name.split("/")).contains("..")) {
         // never let an entry name write outside OUT
         rejected.add(new Rejected(name, ErrorCode.ZIP_UNSAFE_PATH, "the entry has an absolute path or '..'"));
+        continue;
+      }
+      if (e.isDirectory() || isHidden(name)) {
         continue;
       }
       if (!IMAGE_EXTENSIONS.contains(extension(name))) {
