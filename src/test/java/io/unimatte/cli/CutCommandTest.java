@@ -179,9 +179,9 @@ class CutCommandTest {
   void aStopFinishesTheImagesInFlightAndLeavesNoPartialFile(@TempDir Path tmp) throws Exception {
     Path in = tmp.resolve("many");
     Files.createDirectories(in);
-    int count = 150;
+    int count = 60;
     for (int i = 0; i < count; i++) {
-      Files.write(in.resolve(String.format("img-%03d.png", i)), png(400 + i));
+      Files.write(in.resolve(String.format("img-%03d.png", i)), png(200 + i));
     }
     Path out = tmp.resolve("out");
     Started tool = start(tmp, List.of("cut", in.toString(), out.toString(), "--parallel", "2"));
