@@ -12,6 +12,8 @@
 #     client    ./unimatte cut IN OUT --server URL   (jobs + WebSocket + downloads)
 #   Images/s count from the first image to the last (model load and JVM start excluded: the tool's
 #   summary line, the job's createdAt..finishedAt); the tool's whole wall time is printed beside it.
+#   CPU-ms per image (the process's CPU time over the images: the tool's event=cut_done line, the
+#   server's /proc/PID/stat around the job) tells the cost even when others load the machine.
 #   The result cache is off everywhere (the copies would be cache hits). Both load the same single
 #   model (default isnet) with config.json's defaults otherwise. Report: bench/out/cli-<timestamp>.txt.
 set -euo pipefail
@@ -66,14 +68,22 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# "<img/s> <wall s>" of one embedded run, from the tool's summary line
+# "<img/s> <wall s> <cpu ms per image>" of one embedded run, from the tool's summary and
+# event=cut_done lines (--verbose)
 embedded() {
-  local dir=$OUT/embedded-$1 t0 t1 line
+  local dir=$OUT/embedded-$1 t0 t1 line done
   t0=$(date +%s.%N)
-  ./unimatte cut "$OUT/in" "$dir" --model "$MODEL" "${COMMON[@]}" 2>"$dir.log" || true
+  ./unimatte cut "$OUT/in" "$dir" --model "$MODEL" --verbose "${COMMON[@]}" 2>"$dir.log" || true
   t1=$(date +%s.%N)
   line=$(grep ' done, ' "$dir.log" | tail -1)
-  echo "$(sed -E 's/.*\(([0-9.]+) img\/s.*/\1/' <<<"$line") $(echo "$t1 - $t0" | bc)"
+  done=$(grep -o 'event=cut_done images=[0-9]* wallMs=[0-9]* cpuMs=[0-9]*' "$dir.log" | tail -1)
+  echo "$(sed -E 's/.*\(([0-9.]+) img\/s.*/\1/' <<<"$line") $(echo "$t1 - $t0" | bc)" \
+    "$(sed -E 's/.*images=([0-9]+).*cpuMs=([0-9]+)/\2 \/ \1/' <<<"$done" | bc)"
+}
+
+# CPU time of the server process so far, in ms (utime + stime of /proc/PID/stat)
+server_cpu_ms() {
+  awk -v tck="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / tck) }' "/proc/$SERVER_PID/stat"
 }
 
 # the server as run.sh starts it (the wrapper sets the same for the tool)
@@ -120,12 +130,14 @@ EOF
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-  read -r e_ips e_wall <<<"$(embedded "$r")"
-  printf 'round %d embedded: %s img/s (whole run with JVM start and model load: %.0f s; load %s)\n' \
-    "$r" "$e_ips" "$e_wall" "$(cut -d' ' -f1 /proc/loadavg)"
+  read -r e_ips e_wall e_cpu <<<"$(embedded "$r")"
+  printf 'round %d embedded:   %s img/s, %s CPU-ms/img (whole run with JVM start and model load: %.0f s; load %s)\n' \
+    "$r" "$e_ips" "$e_cpu" "$e_wall" "$(cut -d' ' -f1 /proc/loadavg)"
   start_server
+  c0=$(server_cpu_ms)
   read -r j_ips j_secs j_rest <<<"$(job)"
-  echo "round $r server job: $j_ips img/s (${j_secs} s, $j_rest; load $(cut -d' ' -f1 /proc/loadavg))"
+  j_cpu=$(( ($(server_cpu_ms) - c0) / N ))
+  echo "round $r server job: $j_ips img/s, $j_cpu CPU-ms/img (${j_secs} s, $j_rest; load $(cut -d' ' -f1 /proc/loadavg))"
   if ((r == ROUNDS)); then
     rm -rf "$OUT/client"
     ./unimatte cut "$OUT/in" "$OUT/client" --server "$BASE_URL" 2>"$OUT/client.log" || true

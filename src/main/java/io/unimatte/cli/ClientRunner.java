@@ -90,7 +90,8 @@ final class ClientRunner implements Runner {
     this.jobSize = jobSize;
     this.keepJobs = keepJobs;
     this.report = report;
-    this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
+    // HTTP/1.1: no h2c upgrade attempts on every request (servers and proxies that ignore it gain nothing)
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
   }
 
   @Override

@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
 
 /**
  * {@code unimatte cut IN OUT [options]}: cuts the subject out of every image of IN into OUT, with the
@@ -36,6 +38,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
         "Exit status: 0 every image done (or skipped), 1 some failed, 2 bad usage, 3 the model or server could "
             + "not be reached, 130 stopped with Ctrl-C."})
 final class CutCommand implements Callable<Integer> {
+  private static final Logger LOG = Logger.getLogger(CutCommand.class.getName());
   static final int EXIT_OK = 0;
   static final int EXIT_FAILURES = 1;
   static final int EXIT_USAGE = 2;
@@ -219,9 +222,15 @@ final class CutCommand implements Callable<Integer> {
     }, "unimatte-cli-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
+      long wall0 = System.nanoTime();
+      long cpu0 = processCpuNanos();
       report.begin(total);
       inputs.rejected().forEach(r -> report.failed(r.name(), r.code().code(), r.message(), null));
       int notStarted = runner.run(inputs.todo(), report, stop);
+      // CPU time tells the cost of an image even on a machine others share (bench/cli.sh reads it)
+      LOG.info("event=cut_done images=" + (total - notStarted) + " wallMs="
+          + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - wall0) + " cpuMs="
+          + TimeUnit.NANOSECONDS.toMillis(processCpuNanos() - cpu0) + " where=\"" + runner.where() + "\"");
       report.end(inputs.existing().size(), inputs.ignored(), notStarted, stop.requested(), runner.where());
       reported.set(true);
     } finally {
@@ -237,6 +246,14 @@ final class CutCommand implements Callable<Integer> {
       return EXIT_INTERRUPTED;
     }
     return report.failures() > 0 ? EXIT_FAILURES : EXIT_OK;
+  }
+
+  /** CPU time of this process so far (every thread); 0 where the JVM cannot tell. */
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return Math.max(0, os.getProcessCpuTime());
+    }
+    return 0;
   }
 
   /** The output options as the API's parameters (what {@link OutputOptions#parse} and the server read). */

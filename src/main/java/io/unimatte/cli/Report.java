@@ -113,10 +113,11 @@ final class Report {
           j.mergeIn(extra);
         }
         jsonLine(j);
+        step();
       } else {
+        step(); // first, so the bar redrawn under the line already counts it
         line("failed " + name + ": " + code + (message == null || message.isBlank() ? "" : " (" + message + ")"));
       }
-      step();
     }
   }
 
