@@ -89,7 +89,9 @@ final class EmbeddedRunner implements Runner {
       throw new StartException("interrupted while loading the model", e);
     } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new StartException("the model could not be loaded: " + cause.getMessage(), cause);
+      // the import's and the loader's own lines say more; they are log lines, shown with --verbose
+      throw new StartException("the model could not be loaded: " + cause.getMessage() + " (--verbose shows the "
+          + "import and load steps)", cause);
     }
     JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
     if (status == null || !"ready".equals(status.getString("status"))) {
