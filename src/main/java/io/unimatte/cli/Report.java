@@ -29,6 +29,8 @@ final class Report {
   private static final String PREFIX = "unimatte: ";
   /** Ignored files named in the summary; beyond that only their count. */
   private static final int IGNORED_NAMED = 3;
+  /** Cutouts flagged for review named in the summary; {@code --json} lists every one. */
+  private static final int REVIEW_NAMED = 10;
 
   /** A finished image, as reported. */
   record Done(String output, int width, int height, String model, double confidence, boolean review, boolean cached,
@@ -47,7 +49,7 @@ final class Report {
   private int total;
   private int done;
   private int failed;
-  private int review;
+  private final List<String> reviewNames = new java.util.ArrayList<>();
   private int cached;
 
   /**
@@ -87,7 +89,9 @@ final class Report {
   void done(String name, Done d) {
     synchronized (lock) {
       done++;
-      review += d.review() ? 1 : 0;
+      if (d.review()) {
+        reviewNames.add(d.output());
+      }
       cached += d.cached() ? 1 : 0;
       if (json) {
         JsonObject j = new JsonObject().put("file", name).put("status", "done").put("output", d.output())
@@ -171,13 +175,19 @@ final class Report {
         sb.append(String.format(Locale.ROOT, " in %.1f s (%.2f img/s, %s)", secs, secs > 0 ? finished / secs : 0.0,
             where));
       }
-      if (review > 0) {
-        sb.append("; ").append(review).append(" flagged for review (low confidence)");
+      if (!reviewNames.isEmpty()) {
+        sb.append("; ").append(reviewNames.size()).append(" flagged for review (low confidence)");
       }
       if (cached > 0) {
         sb.append("; ").append(cached).append(" from the result cache");
       }
       line(sb.toString());
+      if (!reviewNames.isEmpty()) {
+        // the few a shop should check by hand, by name
+        List<String> named = reviewNames.subList(0, Math.min(REVIEW_NAMED, reviewNames.size()));
+        line(PREFIX + "check by hand: " + String.join(", ", named)
+            + (reviewNames.size() > named.size() ? ", … (--json lists every one)" : ""));
+      }
       if (skipped > 0) {
         line(PREFIX + skipped + " skipped: output newer than the input (--skip-existing)");
       }
