@@ -1,6 +1,7 @@
 package io.unimatte;
 
 import io.unimatte.api.HttpVerticle;
+import io.unimatte.api.InFlightBudget;
 import io.unimatte.cache.ResultCache;
 import io.unimatte.cluster.ClusterBootstrap;
 import io.unimatte.cluster.ClusterMembership;
@@ -146,8 +147,11 @@ public final class UnimatteServer {
     // one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket)
     MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config),
         cache);
+    // one budget for every HTTP instance: they share the heap
+    InFlightBudget budget = InFlightBudget.of(AppConfig.requireLong(config.section("server"), "maxInFlightBytes"),
+        AppConfig.requireLong(config.section("server"), "maxRequestBytes"));
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, cache, catalog),
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, cache, catalog, budget),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> LOG.info("event=http_listening port=" + config.section("server").getInteger("port")));
   }

@@ -18,6 +18,7 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -35,17 +36,20 @@ public final class HttpVerticle extends VerticleBase {
   private final MattingService service;
   private final ResultCache cache;
   private final ModelCatalog models;
+  private final InFlightBudget budget;
   private HttpServer server;
 
   /**
    * @param service the matting pipeline with its result cache, shared by every instance
    * @param cache   the result cache, for its statistics
    * @param models  the served models
+   * @param budget  bytes of bodies and WebSocket messages in memory at once, shared by every instance
    */
-  public HttpVerticle(MattingService service, ResultCache cache, ModelCatalog models) {
+  public HttpVerticle(MattingService service, ResultCache cache, ModelCatalog models, InFlightBudget budget) {
     this.service = service;
     this.cache = cache;
     this.models = models;
+    this.budget = budget;
   }
 
   @Override
@@ -57,14 +61,20 @@ public final class HttpVerticle extends VerticleBase {
         .setHost(AppConfig.requireString(http, "host"))
         .setPort(AppConfig.requireInt(http, "port"))
         .setMaxWebSocketMessageSize(maxMessage)
-        .setMaxWebSocketFrameSize(maxMessage));
+        .setMaxWebSocketFrameSize(maxMessage)
+        // 100 Continue only once the head passed the checks (BodyCollector), never before them
+        .setHandle100ContinueAutomatically(false));
     return server.requestHandler(router(all)).listen();
   }
 
   private Router router(JsonObject all) {
     JsonObject http = all.getJsonObject("server");
     JsonObject security = all.getJsonObject("security");
+    BodyCollector uploads = new BodyCollector(vertx, AppConfig.requireLong(http, "maxRequestBytes"), budget,
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "idleTimeoutSeconds")),
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "bodyTimeoutSeconds")));
     Router router = Router.router(vertx);
+    router.route().handler(uploads::guard);
     router.route().handler(ctx -> {
       long t0 = System.currentTimeMillis();
       ctx.addBodyEndHandler(v -> Metrics.request(ctx.currentRoute() == null || ctx.currentRoute().getPath() == null
@@ -90,13 +100,12 @@ public final class HttpVerticle extends VerticleBase {
     }
     router.get("/health").handler(new HealthApi(vertx, models)::handle);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
-    router.get("/metrics").handler(new MetricsApi(vertx, models, cache)::handle);
-    BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
+    router.get("/metrics").handler(new MetricsApi(vertx, models, cache, budget)::handle);
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
     MatteApi.mount(router, uploads, service, input, models);
     JobsApi.mount(router, vertx, all, uploads, models);
     RemoveBgApi.mount(router, uploads, service, input, models);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models, budget));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));

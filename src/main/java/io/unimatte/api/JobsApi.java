@@ -85,7 +85,7 @@ final class JobsApi {
           "send multipart/form-data with fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
       return;
     }
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    byte[] body = BodyCollector.body(ctx);
     vertx.executeBlocking(() -> {
       List<JobSubmission.NamedImage> images = new ArrayList<>();
       int i = 0;

@@ -19,11 +19,13 @@ final class MetricsApi {
   private final Vertx vertx;
   private final ModelCatalog models;
   private final ResultCache cache;
+  private final InFlightBudget budget;
 
-  MetricsApi(Vertx vertx, ModelCatalog models, ResultCache cache) {
+  MetricsApi(Vertx vertx, ModelCatalog models, ResultCache cache, InFlightBudget budget) {
     this.vertx = vertx;
     this.models = models;
     this.cache = cache;
+    this.budget = budget;
   }
 
   /**
@@ -92,6 +94,13 @@ final class MetricsApi {
           Metrics.gauge(out, "unimatte_cache_hits_total", "answers served from the result cache", "counter", cs.hits());
           Metrics.gauge(out, "unimatte_cache_misses_total", "lookups the result cache could not answer", "counter", cs.misses());
           Metrics.gauge(out, "unimatte_cache_bytes", "weighted bytes held by the result cache", "gauge", cs.weightedBytes());
+          Metrics.gauge(out, "unimatte_inflight_bytes", "bytes of request bodies and WebSocket messages held now",
+              "gauge", budget.held());
+          Metrics.gauge(out, "unimatte_inflight_limit_bytes", "server.maxInFlightBytes in effect", "gauge", budget.limit());
+          Runtime rt = Runtime.getRuntime();
+          Metrics.gauge(out, "unimatte_heap_used_bytes", "JVM heap in use (collected or not)", "gauge",
+              rt.totalMemory() - rt.freeMemory());
+          Metrics.gauge(out, "unimatte_heap_max_bytes", "the JVM's maximum heap", "gauge", rt.maxMemory());
           ctx.response().putHeader("Content-Type", "text/plain; version=0.0.4").end(out.toString());
         });
   }

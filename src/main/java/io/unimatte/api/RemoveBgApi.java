@@ -49,10 +49,24 @@ final class RemoveBgApi {
 
   static void mount(Router router, BodyCollector body, MattingService service, ImageInput input, ModelCatalog models) {
     RemoveBgApi api = new RemoveBgApi(service, input, models);
-    router.post("/v1.0/removebg").handler(body).handler(api::handle);
+    router.post("/v1.0/removebg")
+        .handler(body.admitting(ctx -> service.refusal(api.requestedModel(ctx)), RemoveBgApi::error))
+        .handler(api::handle);
   }
 
-  private static void error(RoutingContext ctx, ErrorCode code, String title, long retryAfter) {
+  /** The model the query string asks for ({@code model=}, or the portrait model for {@code type=person}). */
+  private String requestedModel(RoutingContext ctx) {
+    String model = ctx.request().getParam("model");
+    if (model == null && "person".equalsIgnoreCase(ctx.request().getParam("type"))) {
+      return models.personModel().orElse(null);
+    }
+    return model == null ? null : MatteApi.queryModel(ctx, models);
+  }
+
+  static void error(RoutingContext ctx, ErrorCode code, String title, long retryAfter) {
+    if (ctx.response().ended()) {
+      return;
+    }
     int status = code.status();
     if (retryAfter > 0) {
       ctx.response().putHeader("Retry-After", Long.toString(retryAfter));

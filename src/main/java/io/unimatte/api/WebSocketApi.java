@@ -9,6 +9,7 @@ import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.imaging.output.OutputOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
@@ -19,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -31,9 +33,26 @@ import java.util.logging.Logger;
  * clients submit images and get results on the same socket, or follow any job's progress.
  * Only events of jobs a socket subscribed to are forwarded: the event bus itself is never
  * exposed. See {@code docs/websocket.md}.
+ *
+ * <p>Memory: each received message holds its size of the {@link InFlightBudget} until it is handled
+ * ({@code server_busy} when it does not fit); large ones are parsed and decoded on a worker thread.
+ * Outgoing messages wait in a bounded queue of this socket while Vert.x's write queue is full, and
+ * results are read from disk only when the socket can take them; meanwhile the socket reads nothing
+ * more from the client. A client that lets {@value #MAX_WAITING_MESSAGES} messages pile up is
+ * disconnected (1013).
  */
 final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
+  /** Messages up to this many characters are parsed on the event loop; larger ones on a worker. */
+  private static final int INLINE_PARSE_CHARS = 64 * 1024;
+  /** Outgoing messages that may wait for a slow reader (progress events are a few hundred bytes). */
+  static final int MAX_WAITING_MESSAGES = 10_000;
+  /** RFC 6455 close code "try again later": the client did not read its messages. */
+  private static final short CLOSE_TRY_AGAIN_LATER = 1013;
+
+  /** A result to read from disk and send once the socket can take it. */
+  private record PendingResult(String jobId, JsonObject item) {
+  }
 
   private final Vertx vertx;
   private final ModelCatalog models;
@@ -45,11 +64,16 @@ final class WebSocketApi {
   /** Jobs whose finished images are pushed back as {@code result} messages. */
   private final Set<String> wantsResults = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
-  private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
+  private final InFlightBudget budget;
+  /** Encoded messages and results waiting for the socket, in order: a job's results before its job_done. */
+  private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+  private boolean readingResult;
+  private boolean paused;
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client,
+                       InFlightBudget budget) {
     this.vertx = vertx;
+    this.budget = budget;
     this.client = client;
     this.models = models;
     this.ws = ws;
@@ -57,12 +81,12 @@ final class WebSocketApi {
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models, InFlightBudget budget) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx), budget).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -79,14 +103,80 @@ final class WebSocketApi {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> error(null, ErrorCode.INVALID_MESSAGE, "send JSON text messages; images go base64 in 'submit'"));
     ws.exceptionHandler(err -> LOG.fine("event=ws_error error=" + err.getMessage()));
-    ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
+    ws.closeHandler(v -> {
+      consumers.forEach(MessageConsumer::unregister);
+      waiting.clear();
+    });
     send(new JsonObject().put("type", "hello").put("api", "unimatte-ws/1"));
   }
 
   private void send(JsonObject msg) {
-    if (!ws.isClosed()) {
-      ws.writeTextMessage(msg.encode());
+    enqueue(msg.encode());
+  }
+
+  private void enqueue(Object entry) {
+    if (ws.isClosed()) {
+      return;
     }
+    if (waiting.size() >= MAX_WAITING_MESSAGES) {
+      LOG.info("event=ws_too_slow client=" + client + " waiting=" + waiting.size());
+      waiting.clear();
+      ws.close(CLOSE_TRY_AGAIN_LATER, "too slow: messages were not read");
+      return;
+    }
+    waiting.addLast(entry);
+    flush();
+  }
+
+  /**
+   * Writes what waits while Vert.x's write queue has room; when it is full, stops reading from the
+   * client and goes on when it drains. Results are read from disk one at a time, in their place.
+   */
+  private void flush() {
+    while (!readingResult && !waiting.isEmpty()) {
+      if (ws.isClosed()) {
+        waiting.clear();
+        return;
+      }
+      if (ws.writeQueueFull()) {
+        if (!paused) {
+          paused = true;
+          ws.pause();
+          LOG.fine("event=ws_paused client=" + client + " waiting=" + waiting.size());
+        }
+        ws.drainHandler(v -> flush());
+        return;
+      }
+      Object next = waiting.pollFirst();
+      if (next instanceof PendingResult r) {
+        readingResult = true;
+        readResult(r).onComplete(ar -> {
+          readingResult = false;
+          waiting.addFirst(ar.result());
+          flush();
+        });
+        return;
+      }
+      ws.writeTextMessage((String) next);
+    }
+    if (paused && !ws.writeQueueFull()) {
+      paused = false;
+      ws.resume();
+    }
+  }
+
+  /** The encoded {@code result} message of a finished item (base64 on a worker), or an error message. */
+  private Future<String> readResult(PendingResult r) {
+    JsonObject item = r.item();
+    int index = item.getInteger("index");
+    return vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, r.jobId(), item.getString("file")).toString())
+        .compose(buf -> vertx.executeBlocking(() -> new JsonObject().put("type", "result").put("jobId", r.jobId())
+            .put("index", index).put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+            .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+            .put("cached", item.getBoolean("cached", false))
+            .put("data", Base64.getEncoder().encodeToString(buf.getBytes())).encode(), false))
+        .recover(err -> Future.succeededFuture(new JsonObject().put("type", "error")
+            .put("code", ErrorCode.ITEM_NOT_FOUND.code()).put("message", "result of item " + index + " is gone").encode()));
   }
 
   private void error(String ref, ErrorCode code, String message) {
@@ -97,13 +187,38 @@ final class WebSocketApi {
     send(e);
   }
 
+  /** A message holds its size of the budget until it is handled (a submit: until its job exists or failed). */
   private void onText(String text) {
-    JsonObject msg;
-    try {
-      msg = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+    long bytes = text.length(); // base64 and JSON are ASCII: one byte per character
+    if (bytes > budget.limit()) {
+      error(null, ErrorCode.PAYLOAD_TOO_LARGE, "the message is larger than the " + budget.limit()
+          + " bytes the server holds for all uploads at once");
       return;
+    }
+    if (!budget.tryAcquire(bytes)) {
+      LOG.info("event=server_busy path=/api/v1/ws client=" + client + " bytes=" + bytes + " held=" + budget.held()
+          + " budget=" + budget.limit());
+      error(null, ErrorCode.SERVER_BUSY, "the server holds as many uploads as it may; send this message again later");
+      return;
+    }
+    Future<JsonObject> parsed = text.length() <= INLINE_PARSE_CHARS ? Future.succeededFuture(parse(text))
+        : vertx.executeBlocking(() -> parse(text), false);
+    parsed.compose(this::dispatch).onComplete(ar -> budget.release(bytes));
+  }
+
+  /** The message as a JSON object; null when it is not one. */
+  private static JsonObject parse(String text) {
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    }
+  }
+
+  private Future<Void> dispatch(JsonObject msg) {
+    if (msg == null) {
+      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+      return Future.succeededFuture();
     }
     String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
     switch (String.valueOf(msg.getString("type"))) {
@@ -114,10 +229,13 @@ final class WebSocketApi {
         wantsResults.remove(msg.getString("jobId"));
         send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
       }
-      case "submit" -> submit(ref, msg);
+      case "submit" -> {
+        return submit(ref, msg);
+      }
       default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + msg.getString("type")
           + "' (use submit, subscribe, unsubscribe, ping)");
     }
+    return Future.succeededFuture();
   }
 
   private void subscribe(String ref, String jobId, boolean results) {
@@ -142,55 +260,68 @@ final class WebSocketApi {
     });
   }
 
-  private void submit(String ref, JsonObject msg) {
-    OutputOptions output;
-    String model;
-    List<JobSubmission.NamedImage> images = new ArrayList<>();
-    try {
-      java.util.Map<String, String> params = new java.util.HashMap<>();
-      for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
-          "colour", "color", "model"}) {
-        if (msg.getValue(k) != null) {
-          params.put(k, String.valueOf(msg.getValue(k)));
-        }
-      }
-      output = OutputOptions.parse(params);
-      model = ModelsApi.resolve(params.get("model"), models);
-      JsonArray list = msg.getJsonArray("images");
-      if (list == null || list.isEmpty()) {
-        throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
-      }
-      for (int i = 0; i < list.size(); i++) {
-        JsonObject img = list.getJsonObject(i);
-        byte[] data;
-        try {
-          data = Base64.getDecoder().decode(img.getString("data", ""));
-        } catch (IllegalArgumentException e) {
-          throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
-        }
-        images.add(new JobSubmission.NamedImage(JobsApi.safeName(img.getString("name"), i), data));
-      }
-    } catch (CodedException e) {
-      error(ref, e.error(), e.getMessage());
-      return;
-    } catch (ClassCastException e) {
-      error(ref, ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
-      return;
-    }
+  /** What a submit message asks for, decoded. */
+  private record Submission(List<JobSubmission.NamedImage> images, OutputOptions output, String model) {
+  }
+
+  /** Decodes the images (base64: on a worker) and creates the job; completes when either is done. */
+  private Future<Void> submit(String ref, JsonObject msg) {
     boolean results = msg.getBoolean("results", true);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE, new JobSubmission(images, output, false, "websocket", client, model))
-        .onSuccess(m -> {
-          String jobId = m.body().getString("id");
-          subscribed.add(jobId);
-          if (results) {
-            wantsResults.add(jobId);
+    return vertx.executeBlocking(() -> decode(msg), false)
+        .compose(sub -> vertx.eventBus().<JsonObject>request(JobsVerticle.CREATE,
+                new JobSubmission(sub.images(), sub.output(), false, "websocket", client, sub.model()))
+            .onSuccess(m -> {
+              String jobId = m.body().getString("id");
+              subscribed.add(jobId);
+              if (results) {
+                wantsResults.add(jobId);
+              }
+              send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", m.body()));
+            })
+            .onFailure(err -> {
+              ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
+              error(ref, code, code.defaultMessage());
+            }), err -> {
+          if (err instanceof CodedException e) {
+            error(ref, e.error(), e.getMessage());
+          } else if (err instanceof ClassCastException) {
+            error(ref, ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
+          } else {
+            LOG.severe("event=ws_submit_error client=" + client + " error=" + err);
+            error(ref, ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.defaultMessage());
           }
-          send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", m.body()));
+          return Future.failedFuture(err);
         })
-        .onFailure(err -> {
-          ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
-          error(ref, code, code.defaultMessage());
-        });
+        .<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture());
+  }
+
+  private Submission decode(JsonObject msg) {
+    java.util.Map<String, String> params = new java.util.HashMap<>();
+    for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
+        "colour", "color", "model"}) {
+      if (msg.getValue(k) != null) {
+        params.put(k, String.valueOf(msg.getValue(k)));
+      }
+    }
+    OutputOptions output = OutputOptions.parse(params);
+    String model = ModelsApi.resolve(params.get("model"), models);
+    JsonArray list = msg.getJsonArray("images");
+    if (list == null || list.isEmpty()) {
+      throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
+    }
+    List<JobSubmission.NamedImage> images = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonObject img = list.getJsonObject(i);
+      byte[] data;
+      try {
+        data = Base64.getDecoder().decode(img.getString("data", ""));
+      } catch (IllegalArgumentException e) {
+        throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
+      }
+      images.add(new JobSubmission.NamedImage(JobsApi.safeName(img.getString("name"), i), data));
+    }
+    return new Submission(images, output, model);
   }
 
   private void onItem(JsonObject event) {
@@ -200,35 +331,14 @@ final class WebSocketApi {
     }
     send(event);
     JsonObject item = event.getJsonObject("item");
-    boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
-    if (last) {
-      finished.put(jobId, new JsonObject().put("type", "job_done").put("jobId", jobId)
+    if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
+      enqueue(new PendingResult(jobId, item));
+    }
+    // job_done goes after the job's last result (the queue keeps the order), so a client may stop reading then
+    if (event.getInteger("done") + event.getInteger("failed") == event.getInteger("total")) {
+      send(new JsonObject().put("type", "job_done").put("jobId", jobId)
           .put("status", event.getString("status")).put("done", event.getInteger("done"))
           .put("failed", event.getInteger("failed")));
-    }
-    if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
-      int index = item.getInteger("index");
-      pendingReads.merge(jobId, 1, Integer::sum);
-      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
-          .onSuccess(buf -> send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-              .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-              .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-              .put("cached", item.getBoolean("cached", false))
-              .put("data", Base64.getEncoder().encodeToString(buf.getBytes()))))
-          .onFailure(err -> error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone"))
-          .onComplete(ar -> {
-            pendingReads.merge(jobId, -1, Integer::sum);
-            maybeJobDone(jobId);
-          });
-    }
-    maybeJobDone(jobId);
-  }
-
-  /** job_done goes after the job's last result, so a client may stop reading when it sees it. */
-  private void maybeJobDone(String jobId) {
-    if (finished.containsKey(jobId) && pendingReads.getOrDefault(jobId, 0) == 0) {
-      send(finished.remove(jobId));
-      pendingReads.remove(jobId);
     }
   }
 }
