@@ -18,6 +18,8 @@ import java.util.UUID;
  * answers that come before the body was sent, bodies that stall half-way, connections the server closes.
  */
 public final class RawHttp implements AutoCloseable {
+  /** How long curl waits for {@code 100 Continue} before it sends the body anyway. */
+  private static final Duration CURL_EXPECT_WAIT = Duration.ofSeconds(1);
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
@@ -116,6 +118,31 @@ public final class RawHttp implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * POSTs {@code form} the way curl does for a body over 1 MiB: the head with {@code Expect: 100-continue},
+   * the body after the server's {@code 100 Continue} (or after 1 s without an answer, as curl does), and
+   * not at all when a final answer comes first. (Java's HttpClient of JDK 17 hangs when that answer is not
+   * 100: JDK-8286171.)
+   */
+  public static Response postLikeCurl(int port, String path, Form form, Duration timeout) throws IOException {
+    try (RawHttp c = connect(port)) {
+      c.sendHead("POST", path, Map.of("Content-Type", form.contentType(),
+          "Content-Length", Integer.toString(form.body().length), "Expect", "100-continue"));
+      Response first;
+      try {
+        first = c.readHead(CURL_EXPECT_WAIT);
+      } catch (SocketTimeoutException noAnswer) {
+        first = null;
+      }
+      if (first != null && first.status() != 100) {
+        String length = first.header("content-length");
+        return new Response(first.status(), first.headers(), c.in.readNBytes(length == null ? 0 : Integer.parseInt(length)));
+      }
+      c.send(form.body());
+      return c.readResponse(timeout);
+    }
   }
 
   @Override
