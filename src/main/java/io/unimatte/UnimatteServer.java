@@ -4,6 +4,7 @@ import io.unimatte.api.BindCheck;
 import io.unimatte.api.HttpVerticle;
 import io.unimatte.api.MetricsApi;
 import io.unimatte.cache.CacheMeters;
+import io.unimatte.api.InFlightBudget;
 import io.unimatte.cache.ResultCache;
 import io.unimatte.cluster.ClusterBootstrap;
 import io.unimatte.cluster.ClusterMembership;
@@ -157,10 +158,14 @@ public final class UnimatteServer {
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
     MetricsApi.bind(new CacheMeters(cache));
+    // one budget for every HTTP instance: they share the heap
+    InFlightBudget budget = InFlightBudget.of(AppConfig.requireLong(config.section("server"), "maxInFlightBytes"),
+        AppConfig.requireLong(config.section("server"), "maxRequestBytes"));
+    MetricsApi.bind(budget);
     MattingService service = pipeline(vertx, config, catalog, cache);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
         .onSuccess(id -> vertx.sharedData().<String, String>getLocalMap(JOBS_DEPLOYMENT).put(JOBS_DEPLOYMENT, id))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog),
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog, budget),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> {
           LOG.info("event=http_listening host=" + config.section("server").getString("host")

@@ -17,6 +17,7 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -33,15 +34,18 @@ public final class HttpVerticle extends VerticleBase {
 
   private final MattingService service;
   private final ModelCatalog models;
+  private final InFlightBudget budget;
   private HttpServer server;
 
   /**
    * @param service the matting pipeline with its result cache, shared by every instance
    * @param models  the served models
+   * @param budget  bytes of bodies and WebSocket messages in memory at once, shared by every instance
    */
-  public HttpVerticle(MattingService service, ModelCatalog models) {
+  public HttpVerticle(MattingService service, ModelCatalog models, InFlightBudget budget) {
     this.service = service;
     this.models = models;
+    this.budget = budget;
   }
 
   @Override
@@ -53,14 +57,20 @@ public final class HttpVerticle extends VerticleBase {
         .setHost(AppConfig.requireString(http, "host"))
         .setPort(AppConfig.requireInt(http, "port"))
         .setMaxWebSocketMessageSize(maxMessage)
-        .setMaxWebSocketFrameSize(maxMessage));
+        .setMaxWebSocketFrameSize(maxMessage)
+        // 100 Continue only once the head passed the checks (BodyCollector), never before them
+        .setHandle100ContinueAutomatically(false));
     return server.requestHandler(router(all)).listen();
   }
 
   private Router router(JsonObject all) {
     JsonObject http = all.getJsonObject("server");
     JsonObject security = all.getJsonObject("security");
+    BodyCollector uploads = new BodyCollector(vertx, AppConfig.requireLong(http, "maxRequestBytes"), budget,
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "idleTimeoutSeconds")),
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "bodyTimeoutSeconds")));
     Router router = Router.router(vertx);
+    router.route().handler(uploads::guard);
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
       // closed by default: without this handler browsers refuse cross-origin calls
@@ -92,12 +102,11 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(new HealthApi(vertx, models)::handle);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
     MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
-    BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
     MatteApi.mount(router, uploads, service, input, models);
     JobsApi.mount(router, vertx, all, uploads, input, models);
     RemoveBgApi.mount(router, uploads, service, input, models, all.getJsonObject("removebg"));
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models));
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models, budget));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));

@@ -59,7 +59,7 @@ final class ImageInput {
   /** Parses the collected body ({@link BodyCollector}) and the query string. */
   Future<Form> form(RoutingContext ctx, Fields fields) {
     String type = ctx.request().getHeader("Content-Type");
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    byte[] body = BodyCollector.body(ctx);
     Map<String, String> query = query(ctx);
     return vertx.executeBlocking(() -> parse(type, body, query, fields), false);
   }
@@ -78,11 +78,14 @@ final class ImageInput {
     }
     String b64 = form.params().get(fields.base64());
     if (b64 != null) {
-      try {
-        return Future.succeededFuture(Base64.getMimeDecoder().decode(b64));
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(new CodedException(ErrorCode.INVALID_BASE64, fields.base64() + " is not valid base64"));
-      }
+      // tens of megabytes of base64 take tens of milliseconds: not on the event loop
+      return vertx.executeBlocking(() -> {
+        try {
+          return Base64.getMimeDecoder().decode(b64);
+        } catch (IllegalArgumentException e) {
+          throw new CodedException(ErrorCode.INVALID_BASE64, fields.base64() + " is not valid base64");
+        }
+      }, false);
     }
     String url = form.params().get(fields.url());
     if (url != null) {

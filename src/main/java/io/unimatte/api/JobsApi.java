@@ -140,7 +140,7 @@ final class JobsApi {
           "send multipart/form-data with fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
       return;
     }
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    byte[] body = BodyCollector.body(ctx);
     String client = AccessControl.clientId(ctx);
     String bgUrl = ctx.request().getParam(BG_IMAGE_URL);
     // the background photo is fetched before anything is stored: a bad URL refuses the whole job

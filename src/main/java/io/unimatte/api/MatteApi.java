@@ -34,7 +34,22 @@ final class MatteApi {
 
   static void mount(Router router, BodyCollector uploads, MattingService service, ImageInput input,
                     ModelCatalog models) {
-    router.post("/api/v1/matte").handler(uploads).handler(new MatteApi(service, input, models)::handle);
+    router.post("/api/v1/matte")
+        .handler(uploads.admitting(ctx -> service.refusal(queryModel(ctx, models)), ApiErrors::send))
+        .handler(new MatteApi(service, input, models)::handle);
+  }
+
+  /**
+   * The model a request names in its query string (a form field may still name another one; the check
+   * before the body is then made for this one); null for the default and for an unknown name, which is
+   * reported with the request itself.
+   */
+  static String queryModel(RoutingContext ctx, ModelCatalog models) {
+    try {
+      return ModelsApi.resolve(ctx.request().getParam("model"), models);
+    } catch (CodedException e) {
+      return null;
+    }
   }
 
   private void handle(RoutingContext ctx) {

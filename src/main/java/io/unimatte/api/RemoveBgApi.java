@@ -89,7 +89,19 @@ final class RemoveBgApi {
         new JsonObject().put("attributes", new JsonObject().put("credits", credits).put("api", api))).encode());
   }
 
-  private static void error(RoutingContext ctx, ErrorCode code, String title, long retryAfter) {
+  /** The model the query string asks for ({@code model=}, or the portrait model for {@code type=person}). */
+  private String requestedModel(RoutingContext ctx) {
+    String model = ctx.request().getParam("model");
+    if (model == null && "person".equalsIgnoreCase(ctx.request().getParam("type"))) {
+      return models.personModel().orElse(null);
+    }
+    return model == null ? null : MatteApi.queryModel(ctx, models);
+  }
+
+  static void error(RoutingContext ctx, ErrorCode code, String title, long retryAfter) {
+    if (ctx.response().ended()) {
+      return;
+    }
     int status = code.status();
     if (retryAfter > 0) {
       ctx.response().putHeader("Retry-After", Long.toString(retryAfter));

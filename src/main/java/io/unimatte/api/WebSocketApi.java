@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -32,9 +33,26 @@ import java.util.logging.Logger;
  * clients submit images and get results on the same socket, or follow any job's progress.
  * Only events of jobs a socket subscribed to are forwarded: the event bus itself is never
  * exposed. See {@code docs/websocket.md}.
+ *
+ * <p>Memory: each received message holds its size of the {@link InFlightBudget} until it is handled
+ * ({@code server_busy} when it does not fit); large ones are parsed and decoded on a worker thread.
+ * Outgoing messages wait in a bounded queue of this socket while Vert.x's write queue is full, and
+ * results are read from disk only when the socket can take them; meanwhile the socket reads nothing
+ * more from the client. A client that lets {@value #MAX_WAITING_MESSAGES} messages pile up is
+ * disconnected (1013).
  */
 final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
+  /** Messages up to this many characters are parsed on the event loop; larger ones on a worker. */
+  private static final int INLINE_PARSE_CHARS = 64 * 1024;
+  /** Outgoing messages that may wait for a slow reader (progress events are a few hundred bytes). */
+  static final int MAX_WAITING_MESSAGES = 10_000;
+  /** RFC 6455 close code "try again later": the client did not read its messages. */
+  private static final short CLOSE_TRY_AGAIN_LATER = 1013;
+
+  /** A result to read from disk and send once the socket can take it. */
+  private record PendingResult(String jobId, JsonObject item) {
+  }
 
   private final Vertx vertx;
   private final ImageInput input;
@@ -48,13 +66,18 @@ final class WebSocketApi {
   /** Jobs whose finished images are pushed back as {@code result} messages. */
   private final Set<String> wantsResults = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
-  private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
+
+  private final InFlightBudget budget;
+  /** Encoded messages and results waiting for the socket, in order: a job's results before its job_done. */
+  private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+  private boolean readingResult;
+  private boolean paused;
 
   private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ImageInput input, ModelCatalog models,
-                       String client) {
+                       String client, InFlightBudget budget) {
     this.vertx = vertx;
     this.input = input;
+    this.budget = budget;
     this.client = client;
     this.models = models;
     this.ws = ws;
@@ -63,7 +86,8 @@ final class WebSocketApi {
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ImageInput input, ModelCatalog models) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ImageInput input, ModelCatalog models,
+                     InFlightBudget budget) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
@@ -74,7 +98,7 @@ final class WebSocketApi {
       ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, "WebSocket connections from this page's origin are not allowed", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, AccessControl.clientId(ctx)).start())
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, AccessControl.clientId(ctx), budget).start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -91,14 +115,80 @@ final class WebSocketApi {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> error(null, ErrorCode.INVALID_MESSAGE, "send JSON text messages; images go base64 in 'submit'"));
     ws.exceptionHandler(err -> LOG.fine("event=ws_error error=" + err.getMessage()));
-    ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
+    ws.closeHandler(v -> {
+      consumers.forEach(MessageConsumer::unregister);
+      waiting.clear();
+    });
     send(new JsonObject().put("type", "hello").put("api", "unimatte-ws/1"));
   }
 
   private void send(JsonObject msg) {
-    if (!ws.isClosed()) {
-      ws.writeTextMessage(msg.encode());
+    enqueue(msg.encode());
+  }
+
+  private void enqueue(Object entry) {
+    if (ws.isClosed()) {
+      return;
     }
+    if (waiting.size() >= MAX_WAITING_MESSAGES) {
+      LOG.info("event=ws_too_slow client=" + client + " waiting=" + waiting.size());
+      waiting.clear();
+      ws.close(CLOSE_TRY_AGAIN_LATER, "too slow: messages were not read");
+      return;
+    }
+    waiting.addLast(entry);
+    flush();
+  }
+
+  /**
+   * Writes what waits while Vert.x's write queue has room; when it is full, stops reading from the
+   * client and goes on when it drains. Results are read from disk one at a time, in their place.
+   */
+  private void flush() {
+    while (!readingResult && !waiting.isEmpty()) {
+      if (ws.isClosed()) {
+        waiting.clear();
+        return;
+      }
+      if (ws.writeQueueFull()) {
+        if (!paused) {
+          paused = true;
+          ws.pause();
+          LOG.fine("event=ws_paused client=" + client + " waiting=" + waiting.size());
+        }
+        ws.drainHandler(v -> flush());
+        return;
+      }
+      Object next = waiting.pollFirst();
+      if (next instanceof PendingResult r) {
+        readingResult = true;
+        readResult(r).onComplete(ar -> {
+          readingResult = false;
+          waiting.addFirst(ar.result());
+          flush();
+        });
+        return;
+      }
+      ws.writeTextMessage((String) next);
+    }
+    if (paused && !ws.writeQueueFull()) {
+      paused = false;
+      ws.resume();
+    }
+  }
+
+  /** The encoded {@code result} message of a finished item (base64 on a worker), or an error message. */
+  private Future<String> readResult(PendingResult r) {
+    JsonObject item = r.item();
+    int index = item.getInteger("index");
+    return vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, r.jobId(), item.getString("file")).toString())
+        .compose(buf -> vertx.executeBlocking(() -> new JsonObject().put("type", "result").put("jobId", r.jobId())
+            .put("index", index).put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+            .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+            .put("cached", item.getBoolean("cached", false))
+            .put("data", Base64.getEncoder().encodeToString(buf.getBytes())).encode(), false))
+        .recover(err -> Future.succeededFuture(new JsonObject().put("type", "error")
+            .put("code", ErrorCode.ITEM_NOT_FOUND.code()).put("message", "result of item " + index + " is gone").encode()));
   }
 
   private void error(String ref, ErrorCode code, String message) {
@@ -109,13 +199,38 @@ final class WebSocketApi {
     send(e);
   }
 
+  /** A message holds its size of the budget until it is handled (a submit: until its job exists or failed). */
   private void onText(String text) {
-    JsonObject msg;
-    try {
-      msg = new JsonObject(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+    long bytes = text.length(); // base64 and JSON are ASCII: one byte per character
+    if (bytes > budget.limit()) {
+      error(null, ErrorCode.PAYLOAD_TOO_LARGE, "the message is larger than the " + budget.limit()
+          + " bytes the server holds for all uploads at once");
       return;
+    }
+    if (!budget.tryAcquire(bytes)) {
+      LOG.info("event=server_busy path=/api/v1/ws client=" + client + " bytes=" + bytes + " held=" + budget.held()
+          + " budget=" + budget.limit());
+      error(null, ErrorCode.SERVER_BUSY, "the server holds as many uploads as it may; send this message again later");
+      return;
+    }
+    Future<JsonObject> parsed = text.length() <= INLINE_PARSE_CHARS ? Future.succeededFuture(parse(text))
+        : vertx.executeBlocking(() -> parse(text), false);
+    parsed.compose(this::dispatch).onComplete(ar -> budget.release(bytes));
+  }
+
+  /** The message as a JSON object; null when it is not one. */
+  private static JsonObject parse(String text) {
+    try {
+      return new JsonObject(text);
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    }
+  }
+
+  private Future<Void> dispatch(JsonObject msg) {
+    if (msg == null) {
+      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+      return Future.succeededFuture();
     }
     String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
     switch (String.valueOf(msg.getString("type"))) {
@@ -126,11 +241,14 @@ final class WebSocketApi {
         wantsResults.remove(msg.getString("jobId"));
         send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
       }
-      case "submit" -> submit(ref, msg);
+      case "submit" -> {
+        return submit(ref, msg);
+      }
       case "retry" -> retry(ref, msg.getString("jobId"), msg.getBoolean("results", true));
       default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + msg.getString("type")
           + "' (use submit, retry, subscribe, unsubscribe, ping)");
     }
+    return Future.succeededFuture();
   }
 
   private void subscribe(String ref, String jobId, boolean results) {
@@ -155,7 +273,8 @@ final class WebSocketApi {
     });
   }
 
-  private void submit(String ref, JsonObject msg) {
+  /** Stores the images and creates the job; completes when either is done (the message holds its budget till then). */
+  private Future<Void> submit(String ref, JsonObject msg) {
     OutputOptions output;
     String model;
     JsonArray list;
@@ -177,14 +296,14 @@ final class WebSocketApi {
       background = background(msg);
     } catch (CodedException e) {
       error(ref, e.error(), e.getMessage());
-      return;
+      return Future.succeededFuture();
     } catch (ClassCastException e) {
       error(ref, ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
-      return;
+      return Future.succeededFuture();
     }
     boolean results = msg.getBoolean("results", true);
     // each image is decoded and written to disk in turn: the job is acknowledged once all are stored
-    background.compose(bg -> JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
+    return background.compose(bg -> JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
       for (int i = 0; i < list.size(); i++) {
         JsonObject img;
         byte[] data;
@@ -203,7 +322,9 @@ final class WebSocketApi {
           follow(job.getString("id"), results);
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
         })
-        .onFailure(err -> failed(ref, err));
+        .onFailure(err -> failed(ref, err))
+        .<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture());
   }
 
   /** {@code retry}: queues the job's retryable failed items again and follows the job on this socket. */
@@ -278,39 +399,14 @@ final class WebSocketApi {
       return; // requeued: the items' own events follow
     }
     JsonObject item = event.getJsonObject("item");
-    boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
-    if (last) {
-      finished.put(jobId, new JsonObject().put("type", "job_done").put("jobId", jobId)
+    if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
+      enqueue(new PendingResult(jobId, item));
+    }
+    // job_done goes after the job's last result (the queue keeps the order), so a client may stop reading then
+    if (event.getInteger("done") + event.getInteger("failed") == event.getInteger("total")) {
+      send(new JsonObject().put("type", "job_done").put("jobId", jobId)
           .put("status", event.getString("status")).put("done", event.getInteger("done"))
           .put("failed", event.getInteger("failed")).put("retryable", event.getInteger("retryable")));
-    }
-    if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
-      int index = item.getInteger("index");
-      pendingReads.merge(jobId, 1, Integer::sum);
-      // one handler: separate ones may run out of order when the read completes while they are added
-      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
-          .onComplete(ar -> {
-            if (ar.succeeded()) {
-              send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-                  .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-                  .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-                  .put("cached", item.getBoolean("cached", false))
-                  .put("data", Base64.getEncoder().encodeToString(ar.result().getBytes())));
-            } else {
-              error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone");
-            }
-            pendingReads.merge(jobId, -1, Integer::sum);
-            maybeJobDone(jobId);
-          });
-    }
-    maybeJobDone(jobId);
-  }
-
-  /** job_done goes after the job's last result, so a client may stop reading when it sees it. */
-  private void maybeJobDone(String jobId) {
-    if (finished.containsKey(jobId) && pendingReads.getOrDefault(jobId, 0) == 0) {
-      send(finished.remove(jobId));
-      pendingReads.remove(jobId);
     }
   }
 }

@@ -20,6 +20,7 @@ public final class WsClient implements WebSocket.Listener {
 
   private final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
   private final StringBuilder partial = new StringBuilder();
+  private volatile boolean holding;
   /** The socket, for raw frames and closing. */
   public WebSocket ws;
 
@@ -47,8 +48,21 @@ public final class WsClient implements WebSocket.Listener {
       messages.add(new JsonObject(partial.toString()));
       partial.setLength(0);
     }
-    webSocket.request(1);
+    if (!holding) {
+      webSocket.request(1);
+    }
     return null;
+  }
+
+  /** Stops reading after the message being read: what the server sends piles up, as for a slow client. */
+  public void hold() {
+    holding = true;
+  }
+
+  /** Reads again. */
+  public void release() {
+    holding = false;
+    ws.request(1);
   }
 
   /** The next message, failing the test when none comes within {@link #DEFAULT_WAIT_SECONDS}. */

@@ -4,6 +4,7 @@ import io.unimatte.cache.ResultCache;
 import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.output.Foreground;
 import io.unimatte.inference.ModelCatalog;
+import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
 import io.unimatte.service.MattingService;
@@ -12,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The result cache in front of the pipeline: the same bytes, model and options (and whether the matte
@@ -53,6 +55,12 @@ public final class CachingMattingService implements MattingService {
       }
       return delegate.matte(req).onSuccess(res -> cache.put(key, toCache(res)));
     });
+  }
+
+  /** The pipeline's answer: a result the cache holds could still be served, but its key needs the body. */
+  @Override
+  public Optional<MatteException> refusal(String model) {
+    return delegate.refusal(model);
   }
 
   private static ResultCache.CachedResult toCache(MatteResult r) {

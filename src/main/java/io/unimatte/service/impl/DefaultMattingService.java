@@ -23,6 +23,7 @@ import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.ModelInput;
+import io.unimatte.inference.QueueGauge;
 import io.unimatte.batching.ItemRef;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
@@ -36,6 +37,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -142,6 +144,26 @@ public final class DefaultMattingService implements MattingService {
           publish(ref, "failed", me.code());
           return Future.failedFuture(me);
         });
+  }
+
+  @Override
+  public Optional<MatteException> refusal(String model) {
+    String name = model == null ? models.defaultModel() : model;
+    if (vertx.isClustered() || models.get(name).isEmpty()) {
+      return Optional.empty(); // the workers' queues are elsewhere; an unknown model is reported with the request
+    }
+    JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(name);
+    String state = status == null ? null : status.getString("status");
+    if ("failed".equals(state)) {
+      return Optional.of(unavailable(name));
+    }
+    if (!"ready".equals(state)) {
+      return Optional.of(new MatteException(ErrorCode.MODEL_NOT_READY, "model '" + name + "' is not loaded yet", 1));
+    }
+    long fullFor = QueueGauge.fullForSeconds(vertx, name);
+    return fullFor > 0
+        ? Optional.of(new MatteException(ErrorCode.QUEUE_FULL, "the queue of model '" + name + "' is full", fullFor))
+        : Optional.empty();
   }
 
   private Prepared prepare(MatteRequest req, ModelDescriptor model, long t0) {
