@@ -7,6 +7,7 @@ import io.unimatte.jobs.JobInputs;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.jobs.Viewer;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
@@ -35,7 +36,8 @@ import java.util.zip.ZipOutputStream;
  * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
  * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip);
  * {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202.
- * Every image is written to disk before the job is acknowledged (see {@link JobInputs}).
+ * Every image is written to disk before the job is acknowledged (see {@link JobInputs}). A job is
+ * its creator's: every route answers 404 {@code job_not_found} for another client's job.
  */
 final class JobsApi {
   private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());
@@ -135,6 +137,7 @@ final class JobsApi {
     }
     byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
     String client = AccessControl.clientId(ctx);
+    Viewer viewer = AccessControl.viewer(ctx);
     submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
@@ -152,7 +155,7 @@ final class JobsApi {
         throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
-    }, inputs -> new JobSubmission(inputs, output, withMatte, "http", client, model))
+    }, inputs -> new JobSubmission(inputs, output, withMatte, "http", client, viewer.owner(), model))
         .onSuccess(job -> {
           String id = job.getString("id");
           job.put("links", links(id));
@@ -174,19 +177,25 @@ final class JobsApi {
   }
 
   private void list(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, new JsonObject())
+    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, AccessControl.viewer(ctx).addTo(new JsonObject()))
         .onSuccess(m -> ctx.json(m.body()))
         .onFailure(err -> fail(ctx, err));
   }
 
+  /** The job of the path, if the caller may see it; else {@code job_not_found}, as if it did not exist. */
   private Future<JsonObject> job(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!JobStore.isValidId(id)) {
       return Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"));
     }
-    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", id))
+    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(ctx, id))
         .compose(m -> m.body() == null ? Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"))
             : Future.succeededFuture(m.body()));
+  }
+
+  /** A message naming job {@code id}, with the caller as the viewer. */
+  private static JsonObject byId(RoutingContext ctx, String id) {
+    return AccessControl.viewer(ctx).addTo(new JsonObject().put("id", id));
   }
 
   private void get(RoutingContext ctx) {
@@ -207,8 +216,7 @@ final class JobsApi {
   }
 
   private void retry(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY,
-            new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, byId(ctx, j.getString("id"))))
         .onSuccess(m -> {
           JsonObject job = m.body();
           String id = job.getString("id");
@@ -219,7 +227,7 @@ final class JobsApi {
   }
 
   private void delete(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, byId(ctx, j.getString("id"))))
         .onSuccess(m -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> fail(ctx, err));
   }
