@@ -65,6 +65,9 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject http = all.getJsonObject("server");
     JsonObject security = all.getJsonObject("security");
     Router router = Router.router(vertx);
+    // first and without a path: matching a path decodes it, and a bad %-escape there would fail the
+    // router itself (a stack trace, a plain-text 400) instead of one JSON error
+    router.route().handler(HttpVerticle::checkPath);
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
       // closed by default: without this handler browsers refuse cross-origin calls
@@ -104,6 +107,7 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
+    router.errorHandler(400, ctx -> ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "malformed request", 0));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));
     router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
@@ -139,6 +143,16 @@ public final class HttpVerticle extends VerticleBase {
     } catch (UnknownHostException e) {
       return false;
     }
+  }
+
+  private static void checkPath(RoutingContext ctx) {
+    try {
+      ctx.normalizedPath();
+    } catch (IllegalArgumentException e) {
+      ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "the request path has a bad percent-encoding", 0);
+      return;
+    }
+    ctx.next();
   }
 
   private static void failure(RoutingContext ctx) {

@@ -47,10 +47,13 @@ final class JobsApi {
   private final int maxZipEntries;
   private final long maxZipBytes;
   private final int maxItems;
+  /** Zip entries larger than this are left out, as a single image that large would be refused. */
+  private final long maxEntryBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
+  private JobsApi(Vertx vertx, JsonObject jobs, JsonObject imaging, ModelCatalog models) {
     this.vertx = vertx;
     this.models = models;
+    this.maxEntryBytes = AppConfig.requireLong(imaging, "maxBytes");
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
@@ -58,7 +61,7 @@ final class JobsApi {
   }
 
   static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), models);
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), config.getJsonObject("imaging"), models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -141,11 +144,15 @@ final class JobsApi {
     submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (part.filename() != null && part.name() == null) {
+          throw new CodedException(ErrorCode.INVALID_MULTIPART,
+              "a multipart part has a filename but no name (Content-Disposition: form-data; name=\"image\"; filename=…)");
+        }
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;
         }
         if (ZipUnpacker.isZip(part.data())) {
-          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, inputs);
+          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, maxEntryBytes, inputs);
         } else {
           inputs.add(safeName(part.filename(), i), part.data());
         }

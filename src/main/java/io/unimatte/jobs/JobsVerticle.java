@@ -105,6 +105,8 @@ public final class JobsVerticle extends VerticleBase {
   private boolean keepInputs;
   private long stopWaitMs;
   private boolean modelPollScheduled;
+  /** A retention scan is running. */
+  private boolean cleaning;
   /** SIGTERM received: nothing new starts; what is in flight may finish. */
   private boolean stopping;
   /** The last save is written: late completions are dropped (their items are queued on disk). */
@@ -344,6 +346,12 @@ public final class JobsVerticle extends VerticleBase {
         .put("withMatte", s.withMatte()).put("model", s.model())
         .put("source", s.source()).put("client", s.client()).put("owner", s.owner())
         .put("total", items.size()).put("done", 0).put("failed", 0).put("retryable", 0).put("inputBytes", in.bytes()).put("items", items);
+    if (in.skippedCount() > 0) {
+      // entries of a zip left out (not images, too large): said once, with the first few names
+      JsonArray listed = new JsonArray();
+      in.skipped().forEach(k -> listed.add(new JsonObject().put("name", k.name()).put("code", k.code())));
+      job.put("skipped", in.skippedCount()).put("skippedEntries", listed);
+    }
     committing.put(id, job);
     JsonObject record = job.copy();
     vertx.executeBlocking(() -> {
@@ -363,7 +371,8 @@ public final class JobsVerticle extends VerticleBase {
       jobs.put(id, job);
       options.put(id, s.options());
       running.add(id);
-      LOG.info("event=job_created job=" + id + " items=" + count + " bytes=" + in.bytes() + " source=" + s.source());
+      LOG.info("event=job_created job=" + id + " items=" + count + " bytes=" + in.bytes() + " skipped="
+          + in.skippedCount() + " source=" + s.source());
       msg.reply(publicView(job));
       if (stopping) {
         checkDrained(); // stored and queued on disk: the next start runs it
@@ -666,11 +675,22 @@ public final class JobsVerticle extends VerticleBase {
   }
 
   private void cleanup(Duration maxAge, long maxBytes) {
-    Set<String> keep = new HashSet<>(running);
-    keep.addAll(committing.keySet());
-    vertx.executeBlocking(() -> store.cleanup(maxAge, maxBytes, keep, System.currentTimeMillis()), false)
+    if (cleaning) {
+      return; // a big store takes longer than the interval: one scan at a time
+    }
+    cleaning = true;
+    // only jobs finished now may go: one committed while the store is scanned is not in this set
+    Set<String> deletable = new HashSet<>(jobs.keySet());
+    deletable.removeAll(running);
+    vertx.executeBlocking(() -> store.cleanup(maxAge, maxBytes, deletable, System.currentTimeMillis()), false)
+        .onComplete(ar -> cleaning = false)
         .onSuccess(deleted -> {
-          deleted.forEach(jobs::remove);
+          deleted.forEach(id -> {
+            jobs.remove(id);
+            // a retry may have started it again meanwhile: its files are gone, so it is gone
+            running.remove(id);
+            options.remove(id);
+          });
           if (!deleted.isEmpty()) {
             LOG.info("event=jobs_cleaned deleted=" + deleted.size());
           }
