@@ -145,8 +145,8 @@ final class JobsApi {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
         if (part.filename() != null && part.name() == null) {
-          throw new CodedException(ErrorCode.INVALID_MULTIPART,
-              "a multipart part has a filename but no name (Content-Disposition: form-data; name=\"image\"; filename=…)");
+          throw new CodedException(ErrorCode.INVALID_MULTIPART, "a multipart part has a filename but no name"
+              + " (Content-Disposition: form-data; name=\"image\"; filename=…)");
         }
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;

@@ -345,7 +345,8 @@ public final class JobsVerticle extends VerticleBase {
         .put("options", s.options().canonical()).put("outputOptions", StoredOptions.toJson(s.options()))
         .put("withMatte", s.withMatte()).put("model", s.model())
         .put("source", s.source()).put("client", s.client()).put("owner", s.owner())
-        .put("total", items.size()).put("done", 0).put("failed", 0).put("retryable", 0).put("inputBytes", in.bytes()).put("items", items);
+        .put("total", items.size()).put("done", 0).put("failed", 0).put("retryable", 0)
+        .put("inputBytes", in.bytes()).put("items", items);
     if (in.skippedCount() > 0) {
       // entries of a zip left out (not images, too large): said once, with the first few names
       JsonArray listed = new JsonArray();

@@ -67,8 +67,9 @@ class HostileInputTest {
   }
 
   private static HttpResponse<byte[]> post(String path, String contentType, byte[] body) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(server.uri(path)).timeout(ANSWER_TIMEOUT).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    return HTTP.send(HttpRequest.newBuilder(server.uri(path)).timeout(ANSWER_TIMEOUT)
+        .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
   }
 
   /** The error code of a JSON answer in either shape (remove.bg's {@code errors[]}, or {@code error}). */
@@ -139,8 +140,9 @@ class HostileInputTest {
     try (Socket socket = new Socket("127.0.0.1", server.port())) {
       socket.setSoTimeout((int) ANSWER_TIMEOUT.toMillis());
       OutputStream out = socket.getOutputStream();
-      out.write((requestLine + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nContent-Type: " + contentType
-          + "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      String head = requestLine + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.port() + "\r\nContent-Type: " + contentType
+          + "\r\nContent-Length: " + body.length + "\r\nConnection: close\r\n\r\n";
+      out.write(head.getBytes(StandardCharsets.US_ASCII));
       out.write(body);
       out.flush();
       String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -215,7 +217,8 @@ class HostileInputTest {
     assertEquals(3, job.getInteger("skipped"), "folders and macOS metadata are not counted");
     assertEquals(new JsonArray().add(new JsonObject().put("name", "big-declared.png").put("code", "image_too_large"))
         .add(new JsonObject().put("name", "notes.txt").put("code", "unsupported_format"))
-        .add(new JsonObject().put("name", "big-streamed.jpg").put("code", "image_too_large")), job.getJsonArray("skippedEntries"));
+        .add(new JsonObject().put("name", "big-streamed.jpg").put("code", "image_too_large")),
+        job.getJsonArray("skippedEntries"));
     JsonObject again = new JsonObject(new String(server.get("/api/v1/jobs/" + job.getString("id")).body()));
     assertEquals(3, again.getInteger("skipped"), "the job keeps saying so");
     try (Stream<Path> inputs = Files.list(outputs.resolve(job.getString("id")).resolve("inputs"))) {

@@ -227,7 +227,8 @@ class TenancyTest {
       wsAdmin.send(new JsonObject().put("type", "subscribe").put("jobId", jobB));
       assertEquals("subscribed", wsAdmin.next().getString("type"));
       wsAdmin.send(new JsonObject().put("type", "retry").put("jobId", jobA));
-      assertEquals("nothing_to_retry", wsAdmin.next().getString("code"), "past the check: A's job has nothing to retry");
+      assertEquals("nothing_to_retry", wsAdmin.next().getString("code"),
+          "past the check: A's job has nothing to retry");
       String adminSession = AccessControl.COOKIE + "=" + as(s, admin, "POST", "/api/v1/login").headers()
           .allValues("Set-Cookie").stream().filter(c -> c.startsWith(AccessControl.COOKIE + "=")).findFirst()
           .map(c -> c.substring(c.indexOf('=') + 1, c.indexOf(';'))).orElseThrow();

@@ -75,7 +75,8 @@ class InferenceCodecsTest {
     }
     // cut short anywhere: refused, never read past the frame
     Buffer whole = Buffer.buffer();
-    requests.encodeToWire(whole, new InferenceRequest("r", new ItemRef("j", 0), "m", new ModelInput(new float[12], 2, 2)));
+    requests.encodeToWire(whole,
+        new InferenceRequest("r", new ItemRef("j", 0), "m", new ModelInput(new float[12], 2, 2)));
     for (int cut = 0; cut < whole.length(); cut++) {
       Buffer part = whole.getBuffer(0, cut);
       assertThrows(IllegalArgumentException.class, () -> requests.decodeFromWire(0, part), "cut at " + cut);

@@ -143,8 +143,8 @@ class JobDeletionTest {
         .put("status", item.getString("stage").equals("done") ? "done" : "failed").put("output", "rgba")
         .put("format", "png").put("options", OutputOptions.DEFAULT.canonical())
         .put("outputOptions", StoredOptions.toJson(OutputOptions.DEFAULT)).put("withMatte", false).put("model", "tiny")
-        .put("source", "http").put("client", "test").put("total", 1).put("items", new JsonArray().add(item.put("index", 0)))
-        .encode());
+        .put("source", "http").put("client", "test").put("total", 1)
+        .put("items", new JsonArray().add(item.put("index", 0))).encode());
     if (item.getString("stage").equals("done")) {
       Files.write(d.resolve("items").resolve("0.png"), new byte[RESULT_BYTES]);
     }

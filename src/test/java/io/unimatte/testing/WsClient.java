@@ -38,8 +38,8 @@ public final class WsClient implements WebSocket.Listener {
 
   /** Connects to a test server with an API key ({@code ?api_key=}, as browsers do) and reads its {@code hello}. */
   public static WsClient connect(TestServer server, String apiKey) throws Exception {
-    return connect(server.port(), "?api_key=" + java.net.URLEncoder.encode(apiKey, java.nio.charset.StandardCharsets.UTF_8),
-        DEFAULT_WAIT_SECONDS);
+    String query = "?api_key=" + java.net.URLEncoder.encode(apiKey, java.nio.charset.StandardCharsets.UTF_8);
+    return connect(server.port(), query, DEFAULT_WAIT_SECONDS);
   }
 
   private static WsClient connect(int port, String query, int helloSeconds) throws Exception {

@@ -313,7 +313,8 @@ public final class FileJobStore implements JobStore {
   }
 
   @Override
-  public List<String> cleanup(Duration maxAge, long maxBytes, Set<String> deletable, long nowMillis) throws IOException {
+  public List<String> cleanup(Duration maxAge, long maxBytes, Set<String> deletable, long nowMillis)
+      throws IOException {
     List<JsonObject> jobs = loadAll();
     List<String> deleted = new ArrayList<>();
     long total = 0;
