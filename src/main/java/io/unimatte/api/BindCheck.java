@@ -20,7 +20,9 @@ public final class BindCheck {
    */
   public static Optional<String> insecureBindWarning(JsonObject config) {
     String host = AppConfig.requireString(config.getJsonObject("server"), "host").trim();
-    boolean keys = config.getJsonObject("security").getJsonArray("apiKeys", new JsonArray()).stream()
+    JsonObject security = config.getJsonObject("security");
+    boolean keys = java.util.stream.Stream.of("apiKeys", "adminKeys")
+        .flatMap(list -> security.getJsonArray(list, new JsonArray()).stream())
         .anyMatch(k -> k != null && !String.valueOf(k).isBlank());
     if (keys || isLoopback(host)) {
       return Optional.empty();

@@ -70,6 +70,9 @@ public final class HttpVerticle extends VerticleBase {
         TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "idleTimeoutSeconds")),
         TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "bodyTimeoutSeconds")));
     Router router = Router.router(vertx);
+    // first and without a path: matching a path decodes it, and a bad %-escape there would fail the
+    // router itself (a stack trace, a plain-text 400) instead of one JSON error
+    router.route().handler(HttpVerticle::checkPath);
     router.route().handler(uploads::guard);
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
@@ -109,10 +112,21 @@ public final class HttpVerticle extends VerticleBase {
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models, budget));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
+    router.errorHandler(400, ctx -> ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "malformed request", 0));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));
     router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
     return router;
+  }
+
+  private static void checkPath(RoutingContext ctx) {
+    try {
+      ctx.normalizedPath();
+    } catch (IllegalArgumentException e) {
+      ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "the request path has a bad percent-encoding", 0);
+      return;
+    }
+    ctx.next();
   }
 
   private static void failure(RoutingContext ctx) {

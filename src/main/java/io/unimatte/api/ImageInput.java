@@ -153,8 +153,7 @@ final class ImageInput {
         for (String pair : new String(body, StandardCharsets.US_ASCII).split("&")) {
           int eq = pair.indexOf('=');
           if (eq > 0) {
-            params.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            params.putIfAbsent(formDecode(pair.substring(0, eq)), formDecode(pair.substring(eq + 1)));
           }
         }
       }
@@ -186,6 +185,16 @@ final class ImageInput {
     }
     query.forEach(params::putIfAbsent);
     return new Form(params, file, bgFile);
+  }
+
+  /** One name or value of a urlencoded form; a bad {@code %} escape is the client's error, not ours. */
+  private static String formDecode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new CodedException(ErrorCode.INVALID_PARAMETER,
+          "the form is not valid application/x-www-form-urlencoded: a '%' must be followed by two hex digits");
+    }
   }
 
   private static CodedException unsupported(Fields fields, String media) {

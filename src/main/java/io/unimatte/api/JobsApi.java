@@ -7,6 +7,7 @@ import io.unimatte.jobs.JobInputs;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.jobs.Viewer;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
@@ -36,7 +37,8 @@ import java.util.zip.ZipOutputStream;
  * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
  * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip);
  * {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202.
- * Every image is written to disk before the job is acknowledged (see {@link JobInputs}).
+ * Every image is written to disk before the job is acknowledged (see {@link JobInputs}). A job is
+ * its creator's: every route answers 404 {@code job_not_found} for another client's job.
  */
 final class JobsApi {
   private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());
@@ -50,11 +52,14 @@ final class JobsApi {
   private final int maxZipEntries;
   private final long maxZipBytes;
   private final int maxItems;
+  /** Zip entries larger than this are left out, as a single image that large would be refused. */
+  private final long maxEntryBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, ImageInput input, ModelCatalog models) {
+  private JobsApi(Vertx vertx, JsonObject jobs, JsonObject imaging, ImageInput input, ModelCatalog models) {
     this.vertx = vertx;
     this.input = input;
     this.models = models;
+    this.maxEntryBytes = AppConfig.requireLong(imaging, "maxBytes");
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
@@ -63,7 +68,7 @@ final class JobsApi {
 
   static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ImageInput input,
                     ModelCatalog models) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), input, models);
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), config.getJsonObject("imaging"), input, models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -147,9 +152,14 @@ final class JobsApi {
     Future<byte[]> fetchedBg = bgUrl == null || bgUrl.isBlank() ? Future.succeededFuture(null)
         : input.fetch(bgUrl, BG_IMAGE_URL);
     byte[][] bgPart = new byte[1][];
+    Viewer viewer = AccessControl.viewer(ctx);
     fetchedBg.compose(fetched -> submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (part.filename() != null && part.name() == null) {
+          throw new CodedException(ErrorCode.INVALID_MULTIPART, "a multipart part has a filename but no name"
+              + " (Content-Disposition: form-data; name=\"image\"; filename=…)");
+        }
         if (BG_IMAGE.equals(part.name()) && part.filename() != null) {
           bgPart[0] = part.data();
           continue;
@@ -158,7 +168,7 @@ final class JobsApi {
           continue;
         }
         if (ZipUnpacker.isZip(part.data())) {
-          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, inputs);
+          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, maxEntryBytes, inputs);
         } else {
           inputs.add(safeName(part.filename(), i), part.data());
         }
@@ -172,7 +182,7 @@ final class JobsApi {
         throw new CodedException(ErrorCode.INVALID_PARAMETER, "give a bg_image part or ?bg_image_url, not both");
       }
     }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bgPart[0] != null ? bgPart[0] : fetched),
-        withMatte, "http", client, model)))
+        withMatte, "http", client, viewer.owner(), model)))
         .onSuccess(job -> {
           String id = job.getString("id");
           job.put("links", links(id));
@@ -195,19 +205,25 @@ final class JobsApi {
   }
 
   private void list(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, new JsonObject())
+    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, AccessControl.viewer(ctx).addTo(new JsonObject()))
         .onSuccess(m -> ctx.json(m.body()))
         .onFailure(err -> fail(ctx, err));
   }
 
+  /** The job of the path, if the caller may see it; else {@code job_not_found}, as if it did not exist. */
   private Future<JsonObject> job(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!JobStore.isValidId(id)) {
       return Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"));
     }
-    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", id))
+    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(ctx, id))
         .compose(m -> m.body() == null ? Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"))
             : Future.succeededFuture(m.body()));
+  }
+
+  /** A message naming job {@code id}, with the caller as the viewer. */
+  private static JsonObject byId(RoutingContext ctx, String id) {
+    return AccessControl.viewer(ctx).addTo(new JsonObject().put("id", id));
   }
 
   private void get(RoutingContext ctx) {
@@ -228,8 +244,7 @@ final class JobsApi {
   }
 
   private void retry(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY,
-            new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, byId(ctx, j.getString("id"))))
         .onSuccess(m -> {
           JsonObject job = m.body();
           String id = job.getString("id");
@@ -240,7 +255,7 @@ final class JobsApi {
   }
 
   private void delete(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, byId(ctx, j.getString("id"))))
         .onSuccess(m -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> fail(ctx, err));
   }

@@ -8,6 +8,7 @@ import io.unimatte.inference.ModelCatalog;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.jobs.Viewer;
 import io.unimatte.imaging.output.OutputOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,9 +31,9 @@ import java.util.logging.Logger;
 
 /**
  * The WebSocket API at {@code /api/v1/ws} (JSON text frames, every message has a {@code type}):
- * clients submit images and get results on the same socket, or follow any job's progress.
- * Only events of jobs a socket subscribed to are forwarded: the event bus itself is never
- * exposed. See {@code docs/websocket.md}.
+ * clients submit images and get results on the same socket, or follow the progress of any job
+ * of theirs (another client's job is {@code job_not_found}). Only events of jobs a socket
+ * subscribed to are forwarded: the event bus itself is never exposed. See {@code docs/websocket.md}.
  *
  * <p>Memory: each received message holds its size of the {@link InFlightBudget} until it is handled
  * ({@code server_busy} when it does not fit); large ones are parsed and decoded on a worker thread.
@@ -58,6 +59,8 @@ final class WebSocketApi {
   private final ImageInput input;
   private final ModelCatalog models;
   private final String client;
+  /** Whose jobs this socket may follow; checked when the socket was opened. */
+  private final Viewer viewer;
   private final ServerWebSocket ws;
   private final Path outputsDir;
   private final int maxItems;
@@ -74,11 +77,12 @@ final class WebSocketApi {
   private boolean paused;
 
   private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ImageInput input, ModelCatalog models,
-                       String client, InFlightBudget budget) {
+                       String client, Viewer viewer, InFlightBudget budget) {
     this.vertx = vertx;
     this.input = input;
     this.budget = budget;
     this.client = client;
+    this.viewer = viewer;
     this.models = models;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
@@ -98,7 +102,10 @@ final class WebSocketApi {
       ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, "WebSocket connections from this page's origin are not allowed", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, AccessControl.clientId(ctx), budget).start())
+    String client = AccessControl.clientId(ctx);
+    Viewer viewer = AccessControl.viewer(ctx);
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, client, viewer, budget)
+        .start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -260,7 +267,7 @@ final class WebSocketApi {
       error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
       return;
     }
-    vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", jobId)).onSuccess(m -> {
+    vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(jobId)).onSuccess(m -> {
       if (m.body() == null) {
         error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
         return;
@@ -317,7 +324,8 @@ final class WebSocketApi {
         }
         inputs.add(JobsApi.safeName(img.getString("name"), i), data);
       }
-    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bg), false, "websocket", client, model)))
+    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bg), false, "websocket", client, viewer.owner(),
+        model)))
         .onSuccess(job -> {
           follow(job.getString("id"), results);
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
@@ -337,9 +345,25 @@ final class WebSocketApi {
       error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
       return;
     }
+    if (!subscribed.contains(jobId)) {
+      // checked before subscribing: not one event of another client's job may reach this socket
+      vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(jobId)).onSuccess(m -> {
+        if (m.body() == null) {
+          error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
+        } else {
+          retryOwn(ref, jobId, results);
+        }
+      }).onFailure(err -> failed(ref, err));
+      return;
+    }
+    retryOwn(ref, jobId, results);
+  }
+
+  /** {@code retry} of a job this socket may see. */
+  private void retryOwn(String ref, String jobId, boolean results) {
     // subscribed before asking, so no event of the retried items can slip past
     boolean wasSubscribed = !subscribed.add(jobId);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, new JsonObject().put("id", jobId))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, byId(jobId))
         .onSuccess(m -> {
           follow(jobId, results);
           send(new JsonObject().put("type", "retried").put("ref", ref).put("retried", m.body().getInteger("retried"))
@@ -351,6 +375,11 @@ final class WebSocketApi {
           }
           failed(ref, err);
         });
+  }
+
+  /** A message naming job {@code jobId}, with this socket's viewer. */
+  private JsonObject byId(String jobId) {
+    return viewer.addTo(new JsonObject().put("id", jobId));
   }
 
   private void follow(String jobId, boolean results) {

@@ -27,6 +27,7 @@ public enum ErrorCode {
   URL_FORBIDDEN(400, false, "the image URL points at an address the server may not fetch"),
   ZIP_INVALID(400, false, "the zip file is malformed"),
   ZIP_UNSAFE_PATH(400, false, "a zip entry has an absolute path or '..'"),
+  ZIP_UNSAFE_NAME(400, false, "a zip entry's name holds control characters (CR, LF, …)"),
   MISSING_API_KEY(401, false, "an API key is required"),
   INVALID_API_KEY(401, false, "the API key is not valid"),
   FORBIDDEN_ORIGIN(403, false, "cross-origin requests from this origin are not allowed"),

@@ -57,6 +57,9 @@ class SafeDefaultsTest {
       assertTrue(BindCheck.insecureBindWarning(config(host)).isEmpty(), host);
     }
     assertTrue(BindCheck.insecureBindWarning(config("0.0.0.0", "k1")).isEmpty(), "keys configured");
+    JsonObject adminOnly = config("0.0.0.0");
+    adminOnly.getJsonObject("security").put("adminKeys", new JsonArray().add("admin-key"));
+    assertTrue(BindCheck.insecureBindWarning(adminOnly).isEmpty(), "admin keys are keys too");
   }
 
   @Test

@@ -34,9 +34,19 @@ public final class WsClient implements WebSocket.Listener {
 
   /** Connects to port {@code port} on loopback and reads the {@code hello}, waiting at most {@code helloSeconds}. */
   public static WsClient connect(int port, int helloSeconds) throws Exception {
+    return connect(port, "", helloSeconds);
+  }
+
+  /** Connects to a test server with an API key ({@code ?api_key=}, as browsers do) and reads its {@code hello}. */
+  public static WsClient connect(TestServer server, String apiKey) throws Exception {
+    String query = "?api_key=" + java.net.URLEncoder.encode(apiKey, java.nio.charset.StandardCharsets.UTF_8);
+    return connect(server.port(), query, DEFAULT_WAIT_SECONDS);
+  }
+
+  private static WsClient connect(int port, String query, int helloSeconds) throws Exception {
     WsClient c = new WsClient();
     c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws"), c).get(10, TimeUnit.SECONDS);
+        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws" + query), c).get(10, TimeUnit.SECONDS);
     assertEquals("hello", c.next(helloSeconds).getString("type"));
     return c;
   }
