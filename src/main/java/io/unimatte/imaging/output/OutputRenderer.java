@@ -88,7 +88,8 @@ public final class OutputRenderer {
     }
     Integer bg = o.background() != null ? o.background() : o.format().equals("jpg") ? Integer.valueOf(WHITE) : null;
     boolean sourceAlpha = img.hasAlpha();
-    if (q.estimatesColour(o)) {
+    boolean estimated = q.estimatesColour(o);
+    if (estimated) {
       // after crop and resize: cheaper, and it also undoes the background that resampling mixed in
       if (sourceAlpha) {
         a = withSourceAlpha(argb, a);
@@ -96,7 +97,8 @@ public final class OutputRenderer {
       }
       argb = q.estimator().estimate(new DecodedImage(w, h, argb, img.format(), false, 1), a);
     }
-    int[] out = compose(argb, a, bg, sourceAlpha);
+    // the estimator's result already is the transparent cutout (matte in A): composing would copy it
+    int[] out = bg == null && estimated ? argb : compose(argb, a, bg, sourceAlpha);
     if (o.format().equals("jpg")) {
       return new Rendered(new JpegEncoder(o.jpegQuality() / 100f).encode(w, h, out), o.contentType(), w, h);
     }
