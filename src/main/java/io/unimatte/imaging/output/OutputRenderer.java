@@ -47,6 +47,15 @@ public final class OutputRenderer {
   /** Renders a matte that {@link #refineAlpha} has already seen. */
   public static Rendered renderRefined(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png,
                                        QualitySettings q) {
+    return renderRefined(img, alpha, o, png, q, null);
+  }
+
+  /**
+   * As {@link #renderRefined(DecodedImage, byte[], OutputOptions, PngEncoder, QualitySettings)}; adds the
+   * nanoseconds spent estimating foreground colours to {@code colourNanos[0]} when given.
+   */
+  public static Rendered renderRefined(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png,
+                                       QualitySettings q, long[] colourNanos) {
     int w = img.width();
     int h = img.height();
     int[] argb = img.argb();
@@ -95,7 +104,11 @@ public final class OutputRenderer {
         a = withSourceAlpha(argb, a);
         sourceAlpha = false;
       }
+      long t0 = System.nanoTime();
       argb = q.estimator().estimate(new DecodedImage(w, h, argb, img.format(), false, 1), a);
+      if (colourNanos != null) {
+        colourNanos[0] += System.nanoTime() - t0;
+      }
     }
     // the estimator's result already is the transparent cutout (matte in A): composing would copy it
     int[] out = bg == null && estimated ? argb : compose(argb, a, bg, sourceAlpha);

@@ -25,7 +25,15 @@ public final class PostPipeline {
   private static final QualitySettings QUALITY = new QualitySettings(true, true, RefineOptions.DEFAULTS,
       new ForegroundEstimator(), MatteConfidence.DEFAULT_REVIEW_THRESHOLD);
   private static final OutputOptions CUTOUT = OutputOptions.DEFAULT;
-  private static final PngEncoder PNG = new PngEncoder(PngEncoder.DEFAULT_LEVEL);
+  /** {@code -Dunimatte.pngLevel=L}, or per build {@code -Dunimatte.pngLevel.A=L} (the class loader's name). */
+  private static final PngEncoder PNG = new PngEncoder(Integer.getInteger("unimatte.pngLevel."
+      + PostPipeline.class.getClassLoader().getName(), Integer.getInteger("unimatte.pngLevel", PngEncoder.DEFAULT_LEVEL)));
+  /**
+   * {@code -Dunimatte.parts=N}: the split the server allows when its pool is otherwise idle (builds
+   * without {@code imaging.Parallel} ignore it). Looked up by reflection, so this class still links
+   * against older builds.
+   */
+  private static final int PARTS = Integer.getInteger("unimatte.parts", 1);
 
   /**
    * {@code -Dunimatte.clock=cpu}: CPU time of the calling thread instead of wall time, far steadier on a
@@ -49,6 +57,25 @@ public final class PostPipeline {
    * @return the PNG
    */
   public static byte[] run(int w, int h, int[] argb, float[] model, int mw, int mh, long[] nanos) {
+    return split(() -> runSplit(w, h, argb, model, mw, mh, nanos));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> T split(java.util.function.Supplier<T> work) {
+    if (PARTS <= 1) {
+      return work.get();
+    }
+    try {
+      Class<?> parallel = Class.forName("io.unimatte.imaging.Parallel");
+      return (T) parallel.getMethod("with", int.class, java.util.function.Supplier.class).invoke(null, PARTS, work);
+    } catch (ClassNotFoundException e) {
+      return work.get();
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] runSplit(int w, int h, int[] argb, float[] model, int mw, int mh, long[] nanos) {
     DecodedImage img = new DecodedImage(w, h, argb, "jpeg", false, 1);
     long t0 = now();
     byte[] alpha = Resizer.upscaleAlpha(model, mw, mh, w, h);
@@ -74,6 +101,10 @@ public final class PostPipeline {
    * matte: what the cutout composes to for an opaque photo).
    */
   public static byte[] render(int w, int h, int[] argb, byte[] refined, long[] nanos) {
+    return split(() -> renderSplit(w, h, argb, refined, nanos));
+  }
+
+  private static byte[] renderSplit(int w, int h, int[] argb, byte[] refined, long[] nanos) {
     DecodedImage img = new DecodedImage(w, h, argb, "jpeg", false, 1);
     long t0 = now();
     int[] fg = QUALITY.estimator().estimate(img, refined);
