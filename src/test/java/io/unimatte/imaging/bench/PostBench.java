@@ -47,7 +47,7 @@ public final class PostBench {
     try (Stream<Path> files = Files.list(Path.of(args[2]))) {
       photos = files.filter(p -> p.toString().endsWith(".jpg")).sorted().limit(limit).toList();
     }
-    ImageDecoder decoder = new ImageDecoder();
+    ImageDecoder decoder = new ImageDecoder(new io.unimatte.imaging.ImageLimits(200L << 20, 60_000_000L, 1000));
     String[] stages = PostPipeline.STAGES;
     String[] renderStages = PostPipeline.RENDER_STAGES;
     List<double[]> ratios = new ArrayList<>();

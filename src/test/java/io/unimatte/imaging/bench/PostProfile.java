@@ -15,7 +15,7 @@ public final class PostProfile {
   }
 
   public static void main(String[] args) throws Exception {
-    DecodedImage img = new ImageDecoder().decode(Files.readAllBytes(Path.of(args[0])));
+    DecodedImage img = new ImageDecoder(new io.unimatte.imaging.ImageLimits(200L << 20, 60_000_000L, 1000)).decode(Files.readAllBytes(Path.of(args[0])));
     int[] size = new int[2];
     float[] model = MatteDump.read(Path.of(args[1]), size);
     int runs = Integer.parseInt(args[2]);
