@@ -2,9 +2,18 @@
 # Throughput benchmark: Unimatte (started here via ./run.sh) against the peer
 # (@imgly/background-removal-node 1.4.5, bench/peer), on the same images, in one run.
 #
-# Usage: bench/throughput.sh [--skip-peer] [--rounds N] [--warmup K] [--concurrency 1,4,16]
+# Usage: bench/throughput.sh [--skip-peer] [--peer imgly,tuned] [--size small|12mp|48mp]
+#                            [--rounds N] [--warmup K] [--concurrency 1,4,16]
 #                            [--images DIR] [--env KEY=VALUE]... [--server-arg ARG]...
 #                            [--health-timeout S]
+#
+#   --size 12mp (or 48mp): the images are first made camera-sized (4000x3000, 8000x6000) from
+#   the --images photos, with sensor-like noise so that PNG compression is realistic
+#   (io.unimatte.imaging.bench.RealSizePhotos, kept in bench/out/photos-<size>-<name of DIR>/).
+#   --peer: which peers run after the server, in that order: imgly (bench/peer,
+#   @imgly/background-removal-node) and/or tuned (bench/peer/tuned: the same ISNet ONNX file on
+#   onnxruntime-node with all cores + sharp). Default: imgly for small photos, tuned,imgly for
+#   camera sizes.
 #
 #   Starts `./run.sh` (builds and serves; override with UNIMATTE_RUN_CMD) in its own
 #   process group with PORT=${PORT:-18080} and the current environment (plus --env
@@ -22,7 +31,8 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: bench/throughput.sh [--skip-peer] [--rounds N] [--warmup K] [--concurrency 1,4,16]" >&2
+  echo "usage: bench/throughput.sh [--skip-peer] [--peer imgly,tuned] [--size small|12mp|48mp]" >&2
+  echo "                           [--rounds N] [--warmup K] [--concurrency 1,4,16]" >&2
   echo "                           [--images DIR] [--env KEY=VALUE]... [--server-arg ARG]..." >&2
   echo "                           [--health-timeout S]" >&2
   echo "       (env: PORT, default 18080; UNIMATTE_RUN_CMD, default ./run.sh; PYTHON)" >&2
@@ -34,6 +44,8 @@ export UNIMATTE_CACHE_ENABLED="${UNIMATTE_CACHE_ENABLED:-false}"
 cd "$ROOT"
 
 SKIP_PEER=0
+PEERS=
+SIZE=small
 ROUNDS=2
 WARMUP=3
 CONC=1,4,16
@@ -44,6 +56,8 @@ SERVER_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --skip-peer) SKIP_PEER=1 ;;
+    --peer) PEERS=${2:?--peer needs imgly, tuned or both}; shift ;;
+    --size) SIZE=${2:?--size needs small, 12mp or 48mp}; shift ;;
     --rounds) ROUNDS=${2:?--rounds needs a value}; shift ;;
     --warmup) WARMUP=${2:?--warmup needs a value}; shift ;;
     --concurrency) CONC=${2:?--concurrency needs a value}; shift ;;
@@ -63,6 +77,18 @@ for kv in ${EXTRA_ENV[@]+"${EXTRA_ENV[@]}"}; do
   [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*=.*$ ]] || { echo "--env wants KEY=VALUE, got: $kv" >&2; exit 2; }
 done
 [[ -d $IMAGES ]] || { echo "no image folder: $IMAGES (relative to $ROOT)" >&2; exit 1; }
+case "$SIZE" in
+  small) DIMS= ;;
+  12mp) DIMS="4000 3000" ;;
+  48mp) DIMS="8000 6000" ;;
+  *) echo "--size must be small, 12mp or 48mp" >&2; exit 2 ;;
+esac
+if [[ -z $PEERS ]]; then
+  if [[ -z $DIMS ]]; then PEERS=imgly; else PEERS=tuned,imgly; fi
+fi
+for p in ${PEERS//,/ }; do
+  [[ $p == imgly || $p == tuned ]] || { echo "--peer: unknown peer $p (imgly, tuned)" >&2; exit 2; }
+done
 
 PORT=${PORT:-18080}
 [[ $PORT =~ ^[0-9]+$ ]] || { echo "PORT must be a number" >&2; exit 2; }
@@ -122,7 +148,7 @@ health() {
 
 echo "== Unimatte throughput benchmark $TS"
 echo "   repo $(git rev-parse --short HEAD 2>/dev/null || echo '?') on $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "   images $IMAGES ($(find "$IMAGES" -maxdepth 1 -type f | wc -l) files), concurrency $CONC, rounds $ROUNDS, warmup $WARMUP"
+echo "   images $IMAGES ($(find "$IMAGES" -maxdepth 1 -type f | wc -l) files, size $SIZE), concurrency $CONC, rounds $ROUNDS, warmup $WARMUP, peers ${PEERS//,/ }"
 echo "   server: ${EXTRA_ENV[*]+"${EXTRA_ENV[*]} "}PORT=$PORT $RUN_CMD ${SERVER_ARGS[*]+"${SERVER_ARGS[*]}"}"
 env | grep '^UNIMATTE_' | sed 's/^/   env /' || true
 echo "   report $REPORT"
@@ -162,6 +188,15 @@ if ((ready == 0)); then
 fi
 echo "== server ready after $(($(date +%s) - START))s: ${h#* }"
 
+if [[ -n $DIMS ]]; then
+  SRC_IMAGES=$IMAGES
+  IMAGES="$OUT/photos-$SIZE-$(basename "$SRC_IMAGES")"
+  echo "== camera-sized photos ($SIZE) from $SRC_IMAGES in $IMAGES"
+  # the server's build compiled the test classes too; target/lib holds the runtime classpath
+  java -Xmx4g -cp "target/classes:target/test-classes:target/lib/*" io.unimatte.imaging.bench.RealSizePhotos \
+    "$IMAGES" $DIMS "$SRC_IMAGES" || { echo "!! could not make the $SIZE photos" >&2; exit 1; }
+fi
+
 echo "== loadgen"
 lg_rc=0
 "$PY" bench/loadgen.py --url "$BASE_URL" --images "$IMAGES" --concurrency "$CONC" \
@@ -172,51 +207,74 @@ if ((lg_rc > 128)); then echo "== loadgen killed by signal $((lg_rc - 128))"; ex
 stop_server
 
 peer_rc=0
+PEER_FILES=()
 if ((SKIP_PEER == 0)); then
-  echo "== peer (@imgly/background-removal-node, sequential, $ROUNDS round(s))"
   if ! command -v node >/dev/null; then
-    echo "!! node not found: peer skipped"
+    echo "!! node not found: peers skipped"
     peer_rc=1
   else
-    bench/peer/setup.sh || peer_rc=$?
-    if ((peer_rc == 0)); then
-      node bench/peer/peer.mjs "$IMAGES" "$PEER_OUT" --rounds "$ROUNDS" >"$PEER_JSON" || peer_rc=$?
-      if ((peer_rc > 128)); then echo "== peer killed by signal $((peer_rc - 128))"; exit "$peer_rc"; fi
-      cat "$PEER_JSON"
-    fi
-    ((peer_rc == 0)) || echo "!! peer failed (status $peer_rc)"
+    for p in ${PEERS//,/ }; do
+      rc=0
+      if [[ $p == imgly ]]; then
+        echo "== peer imgly (@imgly/background-removal-node, sequential, $ROUNDS round(s))"
+        json=$PEER_JSON
+        bench/peer/setup.sh || rc=$?
+        ((rc != 0)) || node bench/peer/peer.mjs "$IMAGES" "$PEER_OUT" --rounds "$ROUNDS" >"$json" || rc=$?
+      else
+        echo "== peer tuned (onnxruntime-node, all cores, + sharp; sequential, $ROUNDS round(s))"
+        json=${PEER_JSON%.json}-tuned.json
+        bench/peer/tuned/setup.sh || rc=$?
+        ((rc != 0)) || node bench/peer/tuned/tuned.mjs "$IMAGES" "$PEER_OUT-tuned" --rounds "$ROUNDS" >"$json" || rc=$?
+      fi
+      if ((rc > 128)); then echo "== peer killed by signal $((rc - 128))"; exit "$rc"; fi
+      if ((rc == 0)); then
+        cat "$json"
+        PEER_FILES+=("$json")
+      else
+        echo "!! peer $p failed (status $rc)"
+        peer_rc=$rc
+      fi
+    done
   fi
 fi
 
 echo "== summary"
-"$PY" - "$OURS_JSON" "$PEER_JSON" <<'EOF'
+"$PY" - "$OURS_JSON" ${PEER_FILES[@]+"${PEER_FILES[@]}"} <<'EOF'
 import json, os, sys
 ours = []
 if os.path.exists(sys.argv[1]):
     ours = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
-peer = None
-if os.path.exists(sys.argv[2]):
-    for l in open(sys.argv[2]):
-        if l.startswith('{'):
-            peer = json.loads(l)
-pw = peer and (peer.get('warmImagesPerSec') or peer.get('imagesPerSec'))
-fmt = '%-12s %10s %10s %10s %10s %8s %12s %10s'
-print(fmt % ('concurrency', 'ours img/s', 'p50 ms', 'p95 ms', 'max ms', 'retries',
-             'peer img/s', 'ours/peer'))
+peers = []
+for f in sys.argv[2:]:
+    if os.path.exists(f):
+        for l in open(f):
+            if l.startswith('{'):
+                peers.append(json.loads(l))
+def rate(p):
+    return p.get('warmImagesPerSec') or p.get('imagesPerSec')
+names = ['tuned' if 'onnxruntime-node' in p['peer'] else 'imgly' for p in peers]
+head = ['concurrency', 'ours img/s', 'p50 ms', 'p95 ms', 'max ms', 'retries']
+for n in names:
+    head += ['%s img/s' % n, 'ours/%s' % n]
+fmt = '%-12s %10s %10s %10s %10s %8s' + ' %12s %11s' * len(names)
+print(fmt % tuple(head))
 for s in ours:
     lat = s['latencyMs']
-    ratio = '%.2fx' % (s['imagesPerSec'] / pw) if pw and s['imagesPerSec'] else '-'
-    print(fmt % (s['concurrency'], s['imagesPerSec'], lat['p50'], lat['p95'], lat['max'],
-                 s['retries'], pw if pw else '-', ratio)
-          + ('  (TRUNCATED/FAILED)' if s['truncated'] or s['failed'] else ''))
+    row = [s['concurrency'], s['imagesPerSec'], lat['p50'], lat['p95'], lat['max'], s['retries']]
+    for p in peers:
+        pw = rate(p)
+        row += [pw if pw else '-', '%.2fx' % (s['imagesPerSec'] / pw) if pw and s['imagesPerSec'] else '-']
+    print(fmt % tuple(row) + ('  (TRUNCATED/FAILED)' if s['truncated'] or s['failed'] else ''))
+    if s.get('timingMedianMs'):
+        print('%12s median X-Timing ms: %s' % ('', ' '.join('%s=%s' % kv for kv in s['timingMedianMs'].items())))
 if not ours:
     print('(no results from our server)')
-if peer:
-    print('peer %s model=%s: %d images, %.3f img/s warm (first image excluded), %.3f img/s '
-          'all-in, first image %s ms (includes model load), median %s ms; peer is sequential '
-          '(one process, one image at a time), its rate is the same column at every concurrency'
-          % (peer['peer'], peer.get('model'), peer['images'], pw or 0, peer['imagesPerSec'] or 0,
-             peer['firstImageMs'], peer.get('medianMs')))
+for n, p in zip(names, peers):
+    print('peer %s (%s, model=%s): %d images, %.3f img/s warm (first image excluded), %.3f img/s '
+          'all-in, first image %s ms (includes model load), median %s ms; sequential (one process, one '
+          'image at a time), its rate is the same column at every concurrency'
+          % (n, p['peer'], p.get('model'), p['images'], rate(p) or 0, p['imagesPerSec'] or 0,
+             p['firstImageMs'], p.get('medianMs')))
 EOF
 echo "== report: $REPORT"
 if ((lg_rc != 0)); then exit 1; fi

@@ -70,9 +70,9 @@ public final class HttpVerticle extends VerticleBase {
         TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "idleTimeoutSeconds")),
         TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "bodyTimeoutSeconds")));
     Router router = Router.router(vertx);
-    // first and without a path: matching a path decodes it, and a bad %-escape there would fail the
-    // router itself (a stack trace, a plain-text 400) instead of one JSON error
-    router.route().handler(HttpVerticle::checkPath);
+    // first and without a path: matching a path decodes it, and a bad %-escape in the path or the query
+    // would fail the router or a later handler (a stack trace, a 500) instead of one JSON error
+    router.route().handler(EncodingCheck::handle);
     router.route().handler(uploads::guard);
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
@@ -119,15 +119,7 @@ public final class HttpVerticle extends VerticleBase {
     return router;
   }
 
-  private static void checkPath(RoutingContext ctx) {
-    try {
-      ctx.normalizedPath();
-    } catch (IllegalArgumentException e) {
-      ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "the request path has a bad percent-encoding", 0);
-      return;
-    }
-    ctx.next();
-  }
+
 
   private static void failure(RoutingContext ctx) {
     switch (ctx.statusCode()) {

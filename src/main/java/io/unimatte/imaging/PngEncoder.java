@@ -2,6 +2,7 @@ package io.unimatte.imaging;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.Adler32;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 
@@ -38,6 +39,15 @@ public final class PngEncoder {
   /** Filtered rows are handed to the deflater in batches of about this many bytes, to limit JNI calls. */
   private static final int DEFLATE_BATCH_BYTES = 1 << 16;
   private static final int CHUNK_OVERHEAD = 12;
+  /** Fewest rows per part when one image's rows are deflated in parts at once. */
+  private static final int MIN_SEGMENT_ROWS = 16;
+  /** Fewest filtered bytes per part: below this a part's own Huffman tables and flush cost too much. */
+  private static final int MIN_SEGMENT_BYTES = 1 << 20;
+  /** zlib header byte 0: deflate with a 32 KiB window. */
+  private static final int ZLIB_CMF = 0x78;
+  /** The zlib header, read as a big-endian 16-bit number, is a multiple of this. */
+  private static final int ZLIB_CHECK = 31;
+  private static final long ADLER_BASE = 65521;
   /** Pixels per row on which the filter heuristic is evaluated (all of them in narrower rows). */
   private static final int SAMPLED_PIXELS = 256;
 
@@ -119,36 +129,119 @@ public final class PngEncoder {
     // bytes 10..12: compression 0 (deflate), filter method 0, no interlace
     writeChunk(out, IHDR, ihdr, IHDR_LENGTH);
 
-    Deflater deflater = new Deflater(level);
-    try {
-      IdatWriter idat = new IdatWriter(out, deflater);
-      byte[] prev = new byte[rowBytes]; // the row above the first is all zeros
-      byte[] cur = new byte[rowBytes];
-      byte[] batch = new byte[Math.max(DEFLATE_BATCH_BYTES, rowBytes + 1)];
-      int fill = 0;
-      boolean adaptive = level != Deflater.NO_COMPRESSION;
-      for (int y = 0; y < h; y++) {
-        rows.write(y, cur);
-        if (fill + rowBytes + 1 > batch.length) {
-          idat.feed(batch, fill);
-          fill = 0;
-        }
-        // stored blocks (level 0) gain nothing from filtering
-        int filter = adaptive ? chooseFilter(cur, prev, bpp) : FILTER_NONE;
-        batch[fill] = (byte) filter;
-        applyFilter(filter, cur, prev, bpp, batch, fill + 1);
-        fill += rowBytes + 1;
-        byte[] t = prev;
-        prev = cur;
-        cur = t;
+    int parts = Parallel.partsFor(h, Math.max(MIN_SEGMENT_ROWS, MIN_SEGMENT_BYTES / (rowBytes + 1)));
+    if (parts == 1) {
+      Deflater deflater = new Deflater(level);
+      try {
+        IdatWriter idat = new IdatWriter(out, deflater);
+        filterRows(rows, 0, h, rowBytes, bpp, idat);
+        idat.finish();
+      } finally {
+        deflater.end();
       }
-      idat.feed(batch, fill);
-      idat.finish();
-    } finally {
-      deflater.end();
+    } else {
+      writeSegmented(out, rows, h, rowBytes, bpp, parts);
     }
     writeChunk(out, IEND, new byte[0], 0);
     return out.toByteArray();
+  }
+
+  /**
+   * Filters rows {@code [from, to)} (the row above {@code from} is written again to filter against) and
+   * feeds them to {@code idat} in batches.
+   */
+  private void filterRows(RowWriter rows, int from, int to, int rowBytes, int bpp, IdatWriter idat) {
+    byte[] prev = new byte[rowBytes]; // the row above the first is all zeros
+    byte[] cur = new byte[rowBytes];
+    if (from > 0) {
+      rows.write(from - 1, prev);
+    }
+    byte[] batch = new byte[Math.max(DEFLATE_BATCH_BYTES, rowBytes + 1)];
+    int fill = 0;
+    boolean adaptive = level != Deflater.NO_COMPRESSION;
+    for (int y = from; y < to; y++) {
+      rows.write(y, cur);
+      if (fill + rowBytes + 1 > batch.length) {
+        idat.feed(batch, fill);
+        fill = 0;
+      }
+      // stored blocks (level 0) gain nothing from filtering
+      int filter = adaptive ? chooseFilter(cur, prev, bpp) : FILTER_NONE;
+      batch[fill] = (byte) filter;
+      applyFilter(filter, cur, prev, bpp, batch, fill + 1);
+      fill += rowBytes + 1;
+      byte[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    idat.feed(batch, fill);
+  }
+
+  /**
+   * The zlib stream in {@code parts} row ranges deflated at once, as pigz does: each range is raw deflate
+   * of its own (no shared window across the cut, which costs a few hundred bytes), ended by a sync flush
+   * so the next one starts on a byte boundary; one zlib header before them, the Adler-32 of all filtered
+   * bytes (combined from the ranges') after. Still one zlib stream in IDAT chunks: any decoder reads it.
+   */
+  private void writeSegmented(ByteSink out, RowWriter rows, int h, int rowBytes, int bpp, int parts) {
+    ByteSink[] seg = new ByteSink[parts];
+    long[] adler = new long[parts];
+    long[] length = new long[parts];
+    Parallel.forRange(parts, 1, (first, last) -> {
+      for (int p = first; p < last; p++) {
+        int from = (int) ((long) h * p / parts);
+        int to = (int) ((long) h * (p + 1) / parts);
+        ByteSink sink = new ByteSink((int) Math.min(Integer.MAX_VALUE - 16, (long) (rowBytes + 1) * (to - from) / 4));
+        Deflater deflater = new Deflater(level, true);
+        Adler32 sum = new Adler32();
+        try {
+          SegmentWriter w = new SegmentWriter(sink, deflater, sum);
+          filterRows(rows, from, to, rowBytes, bpp, w);
+          w.end(p == parts - 1);
+        } finally {
+          deflater.end();
+        }
+        seg[p] = sink;
+        adler[p] = sum.getValue();
+        length[p] = (long) (rowBytes + 1) * (to - from);
+      }
+    });
+    long total = adler[0];
+    for (int p = 1; p < parts; p++) {
+      total = adler32Combine(total, adler[p], length[p]);
+    }
+    ByteSink stream = new ByteSink(2);
+    stream.write(zlibHeader(level), 0, 2);
+    ChunkedIdat idat = new ChunkedIdat(out);
+    idat.write(stream.buf, 0, stream.size);
+    for (ByteSink s : seg) {
+      idat.write(s.buf, 0, s.size);
+    }
+    byte[] trailer = new byte[4];
+    putInt(trailer, 0, (int) total);
+    idat.write(trailer, 0, 4);
+    idat.flush();
+  }
+
+  /** The two zlib header bytes zlib itself writes for {@code level} (deflate, 32 KiB window, no dictionary). */
+  static byte[] zlibHeader(int level) {
+    int cmf = ZLIB_CMF;
+    int flevel = level < 2 ? 0 : level < 6 ? 1 : level == 6 ? 2 : 3;
+    int flg = flevel << 6;
+    flg += ZLIB_CHECK - ((cmf << 8) + flg) % ZLIB_CHECK;
+    return new byte[] {(byte) cmf, (byte) flg};
+  }
+
+  /** zlib's adler32_combine: the Adler-32 of A followed by B from theirs and B's length. */
+  static long adler32Combine(long adlerA, long adlerB, long lengthB) {
+    long rem = lengthB % ADLER_BASE;
+    long sum1 = adlerA & 0xFFFF;
+    long sum2 = rem * sum1 % ADLER_BASE;
+    sum1 += (adlerB & 0xFFFF) + ADLER_BASE - 1;
+    sum2 += ((adlerA >> 16) & 0xFFFF) + ((adlerB >> 16) & 0xFFFF) + ADLER_BASE - rem;
+    sum1 %= ADLER_BASE;
+    sum2 %= ADLER_BASE;
+    return sum1 | sum2 << 16;
   }
 
   /**
@@ -267,7 +360,7 @@ public final class PngEncoder {
   }
 
   /** Deflates into a fixed buffer and emits an IDAT chunk each time it fills. */
-  private static final class IdatWriter {
+  private static class IdatWriter {
     private final ByteSink out;
     private final Deflater deflater;
     private final byte[] buf = new byte[IDAT_CHUNK_BYTES];
@@ -276,6 +369,11 @@ public final class PngEncoder {
     IdatWriter(ByteSink out, Deflater deflater) {
       this.out = out;
       this.deflater = deflater;
+    }
+
+    /** Where the full buffer goes: an IDAT chunk here, raw bytes for a part of a split stream. */
+    void emit(byte[] b, int n) {
+      writeChunk(out, IDAT, b, n);
     }
 
     void feed(byte[] data, int n) {
@@ -294,7 +392,27 @@ public final class PngEncoder {
         drain();
       }
       if (len > 0) {
-        writeChunk(out, IDAT, buf, len);
+        emit(buf, len);
+        len = 0;
+      }
+    }
+
+    /** Ends a part that is not the stream's last: a sync flush, so the next part starts byte-aligned. */
+    void syncFlush() {
+      while (true) {
+        int space = buf.length - len;
+        int n = deflater.deflate(buf, len, space, Deflater.SYNC_FLUSH);
+        len += n;
+        if (len == buf.length) {
+          emit(buf, len);
+          len = 0;
+        }
+        if (n < space) {
+          break; // zlib had room to spare: the flush is complete
+        }
+      }
+      if (len > 0) {
+        emit(buf, len);
         len = 0;
       }
     }
@@ -302,6 +420,68 @@ public final class PngEncoder {
     private void drain() {
       len += deflater.deflate(buf, len, buf.length - len, Deflater.NO_FLUSH);
       if (len == buf.length) {
+        emit(buf, len);
+        len = 0;
+      }
+    }
+  }
+
+  /** One part of a split stream: raw deflate into its own sink, the Adler-32 of its input on the side. */
+  private static final class SegmentWriter extends IdatWriter {
+    private final ByteSink sink;
+    private final Adler32 sum;
+
+    SegmentWriter(ByteSink sink, Deflater deflater, Adler32 sum) {
+      super(null, deflater);
+      this.sink = sink;
+      this.sum = sum;
+    }
+
+    @Override
+    void feed(byte[] data, int n) {
+      sum.update(data, 0, n);
+      super.feed(data, n);
+    }
+
+    @Override
+    void emit(byte[] b, int n) {
+      sink.write(b, 0, n);
+    }
+
+    void end(boolean last) {
+      if (last) {
+        finish();
+      } else {
+        syncFlush();
+      }
+    }
+  }
+
+  /** Cuts a byte stream into IDAT chunks of {@link #IDAT_CHUNK_BYTES}. */
+  private static final class ChunkedIdat {
+    private final ByteSink out;
+    private final byte[] buf = new byte[IDAT_CHUNK_BYTES];
+    private int len;
+
+    ChunkedIdat(ByteSink out) {
+      this.out = out;
+    }
+
+    void write(byte[] b, int off, int n) {
+      while (n > 0) {
+        int k = Math.min(n, buf.length - len);
+        System.arraycopy(b, off, buf, len, k);
+        len += k;
+        off += k;
+        n -= k;
+        if (len == buf.length) {
+          flush();
+        }
+      }
+    }
+
+    void flush() {
+      if (len > 0) {
         writeChunk(out, IDAT, buf, len);
         len = 0;
       }

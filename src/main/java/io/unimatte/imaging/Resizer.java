@@ -11,6 +11,8 @@ public final class Resizer {
 
   private static final int CHANNELS = 3;
   private static final float MAX_8BIT = 255f;
+  /** Fewest output rows per part when a resize is split over cores. */
+  private static final int MIN_ROWS_PER_PART = 64;
 
   private Resizer() {
   }
@@ -130,31 +132,34 @@ public final class Resizer {
     }
     ResampleWeights wx = ResampleWeights.of(srcW, dstW, filterFor(srcW, dstW));
     ResampleWeights wy = ResampleWeights.of(srcH, dstH, filterFor(srcH, dstH));
-    RowRing ring = new RowRing(wy.maxCount, dstW, (sy, dst) -> {
-      int base = sy * srcW;
-      int[] start = wx.start;
-      int[] count = wx.count;
-      float[] w = wx.weights;
-      for (int x = 0; x < dstW; x++) {
-        int s = base + start[x];
-        int wi = x * wx.stride;
-        float a = 0;
-        for (int k = 0, n = count[x]; k < n; k++) {
-          a += w[wi + k] * alpha[s + k];
+    byte[] out = new byte[Math.multiplyExact(dstW, dstH)];
+    // each part has its own ring: the few source rows two parts share are resampled twice
+    Parallel.forRange(dstH, MIN_ROWS_PER_PART, (from, to) -> {
+      RowRing ring = new RowRing(wy.maxCount, dstW, (sy, dst) -> {
+        int base = sy * srcW;
+        int[] start = wx.start;
+        int[] count = wx.count;
+        float[] w = wx.weights;
+        for (int x = 0; x < dstW; x++) {
+          int s = base + start[x];
+          int wi = x * wx.stride;
+          float a = 0;
+          for (int k = 0, n = count[x]; k < n; k++) {
+            a += w[wi + k] * alpha[s + k];
+          }
+          dst[x] = a;
         }
-        dst[x] = a;
+      });
+      float[] acc = new float[dstW];
+      for (int y = from; y < to; y++) {
+        ring.combine(wy, y, acc);
+        int o = y * dstW;
+        for (int x = 0; x < dstW; x++) {
+          float v = Math.min(Math.max(acc[x], 0f), 1f);
+          out[o + x] = (byte) (int) (v * MAX_8BIT + 0.5f);
+        }
       }
     });
-    byte[] out = new byte[Math.multiplyExact(dstW, dstH)];
-    float[] acc = new float[dstW];
-    for (int y = 0; y < dstH; y++) {
-      ring.combine(wy, y, acc);
-      int o = y * dstW;
-      for (int x = 0; x < dstW; x++) {
-        float v = Math.min(Math.max(acc[x], 0f), 1f);
-        out[o + x] = (byte) (int) (v * MAX_8BIT + 0.5f);
-      }
-    }
     return out;
   }
 

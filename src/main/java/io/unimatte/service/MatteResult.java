@@ -23,16 +23,29 @@ public record MatteResult(byte[] bytes, String contentType, int width, int heigh
                           Timing timing, byte[] matteBytes, MatteConfidence confidence, boolean review,
                           boolean cacheHit, Foreground foreground) {
 
-  /** Milliseconds per stage. */
-  public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {
+  /**
+   * Milliseconds per stage. {@code encodeMs} is all the full-resolution work after inference, as it
+   * always was; {@code upscaleMs}, {@code refineMs}, {@code colourMs} and {@code writeMs} (crop, resize,
+   * compose and the file's encoding) are its parts, which add up to it give or take a millisecond of
+   * rounding and the confidence score. Parts unknown (results cached before the split) are 0.
+   */
+  public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs, long upscaleMs, long refineMs,
+                       long colourMs, long writeMs) {
+    private static final String[] NAMES = {"decode", "queue", "infer", "encode", "upscale", "refine", "colour",
+        "write"};
+
+    /** Without the parts of {@code encodeMs}. */
+    public Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {
+      this(decodeMs, queueMs, inferMs, encodeMs, 0, 0, 0, 0);
+    }
+
     /** Parses {@link #header()}; zeros for missing or broken parts. */
     public static Timing parse(String header) {
-      long[] v = new long[4];
-      String[] names = {"decode", "queue", "infer", "encode"};
+      long[] v = new long[NAMES.length];
       for (String part : header == null ? new String[0] : header.split(";")) {
         String[] kv = part.split("=", 2);
-        for (int i = 0; i < names.length; i++) {
-          if (kv.length == 2 && kv[0].trim().equals(names[i])) {
+        for (int i = 0; i < NAMES.length; i++) {
+          if (kv.length == 2 && kv[0].trim().equals(NAMES[i])) {
             try {
               v[i] = Long.parseLong(kv[1].trim());
             } catch (NumberFormatException e) {
@@ -41,12 +54,16 @@ public record MatteResult(byte[] bytes, String contentType, int width, int heigh
           }
         }
       }
-      return new Timing(v[0], v[1], v[2], v[3]);
+      return new Timing(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
     }
 
-    /** As a header value: {@code decode=12;queue=340;infer=2100;encode=45}. */
+    /**
+     * As a header value: {@code decode=12;queue=340;infer=2100;encode=45;upscale=8;refine=15;colour=9;write=13}.
+     * The first four are those of every earlier version, with the same meaning.
+     */
     public String header() {
-      return "decode=" + decodeMs + ";queue=" + queueMs + ";infer=" + inferMs + ";encode=" + encodeMs;
+      return "decode=" + decodeMs + ";queue=" + queueMs + ";infer=" + inferMs + ";encode=" + encodeMs
+          + ";upscale=" + upscaleMs + ";refine=" + refineMs + ";colour=" + colourMs + ";write=" + writeMs;
     }
   }
 }

@@ -254,6 +254,73 @@ class PngEncoderTest {
     assertTrue(fast < stored, fast + " >= " + stored);
   }
 
+  /** The IDAT chunks' data joined: the zlib stream. */
+  private static byte[] zlibStream(byte[] png) {
+    ByteArrayOutputStream z = new ByteArrayOutputStream();
+    for (Chunk c : chunks(png)) {
+      if (c.type().equals("IDAT")) {
+        z.writeBytes(c.data());
+      }
+    }
+    return z.toByteArray();
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 4, 9})
+  void splitStreamDecodesToTheSamePixelsAndIsOneValidZlibStream(int level) throws Exception {
+    int w = 700;
+    int h = 1500; // 4 MB of RGBA rows: enough for several parts
+    int[] argb = photoLike(w, h, level);
+    PngEncoder enc = new PngEncoder(level);
+    byte[] single = enc.encodeRgba(w, h, argb);
+    byte[] split = Parallel.with(3, () -> enc.encodeRgba(w, h, argb));
+    assertTrue(!Arrays.equals(single, split), "3 parts wanted: the split stream differs in bytes");
+    assertArrayEquals(decodeWithOurDecoder(single), decodeWithOurDecoder(split));
+    assertArrayEquals(argb, decodeWithOurDecoder(split));
+    BufferedImage back = readWithImageIO(split);
+    assertEquals(argb[w * h / 2 + 3], back.getRGB(3, h / 2));
+    // the zlib wrapper checks header and Adler-32: one stream, fully consumed
+    byte[] z = zlibStream(split);
+    Inflater inf = new Inflater();
+    inf.setInput(z);
+    byte[] raw = new byte[(w * 4 + 1) * h + 1];
+    int n = inf.inflate(raw);
+    assertTrue(inf.finished(), "one complete zlib stream");
+    assertEquals(0, inf.getRemaining(), "nothing after the stream");
+    assertEquals((w * 4 + 1) * h, n);
+    inf.end();
+    assertTrue(split.length < single.length * 1.01, split.length + " vs " + single.length);
+  }
+
+  @Test
+  void zlibHeaderMatchesZlib() {
+    for (int level = 0; level <= 9; level++) {
+      java.util.zip.Deflater d = new java.util.zip.Deflater(level);
+      d.setInput(new byte[1]);
+      d.finish();
+      byte[] buf = new byte[64];
+      d.deflate(buf);
+      d.end();
+      assertArrayEquals(Arrays.copyOf(buf, 2), PngEncoder.zlibHeader(level), "level " + level);
+    }
+  }
+
+  @Test
+  void adlerCombineMatchesOneRun() {
+    byte[] a = new byte[100_000];
+    byte[] b = new byte[70_001];
+    new Random(5).nextBytes(a);
+    new Random(6).nextBytes(b);
+    java.util.zip.Adler32 whole = new java.util.zip.Adler32();
+    whole.update(a);
+    whole.update(b);
+    java.util.zip.Adler32 sa = new java.util.zip.Adler32();
+    sa.update(a);
+    java.util.zip.Adler32 sb = new java.util.zip.Adler32();
+    sb.update(b);
+    assertEquals(whole.getValue(), PngEncoder.adler32Combine(sa.getValue(), sb.getValue(), b.length));
+  }
+
   @Test
   void rejectsBadArguments() {
     PngEncoder enc = new PngEncoder();

@@ -48,7 +48,7 @@ public final class OutputRenderer {
 
   /** Refines the full-resolution matte when {@code o} asks for it (or by default), then renders. */
   public static Rendered render(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png, QualitySettings q) {
-    return renderRefined(img, refineAlpha(img, alpha, o, q), null, o, png, WEBP, q);
+    return renderRefined(img, refineAlpha(img, alpha, o, q), null, o, png, WEBP, q, null);
   }
 
   /**
@@ -80,13 +80,21 @@ public final class OutputRenderer {
     return a;
   }
 
+  /** Renders a matte that {@link #refineAlpha} has already seen, as PNG or JPEG, with no background photo. */
+  public static Rendered renderRefined(DecodedImage img, byte[] alpha, OutputOptions o, PngEncoder png,
+                                       QualitySettings q) {
+    return renderRefined(img, alpha, null, o, png, null, q, null);
+  }
+
   /**
    * Renders a matte that {@link #refineAlpha} has already seen.
    *
-   * @param background the decoded {@code bg_image} of {@code o}, or null when it has none
+   * @param background  the decoded {@code bg_image} of {@code o}, or null when it has none
+   * @param webp        the WebP encoder, or null when {@code o} asks for no WebP
+   * @param colourNanos when given, the nanoseconds spent estimating foreground colours are added to its [0]
    */
   public static Rendered renderRefined(DecodedImage img, byte[] alpha, DecodedImage background, OutputOptions o,
-                                       PngEncoder png, WebpEncoder webp, QualitySettings q) {
+                                       PngEncoder png, WebpEncoder webp, QualitySettings q, long[] colourNanos) {
     int w = img.width();
     int h = img.height();
     int[] canvas = {0, 0, w, h};
@@ -109,8 +117,12 @@ public final class OutputRenderer {
         a = withSourceAlpha(layer.argb(), a);
         sourceAlpha = false;
       }
+      long t0 = System.nanoTime();
       int[] estimated = q.estimator().estimate(new DecodedImage(layer.w(), layer.h(), layer.argb(), img.format(), false,
           1), a);
+      if (colourNanos != null) {
+        colourNanos[0] += System.nanoTime() - t0;
+      }
       layer = new Layer(estimated, a, layer.w(), layer.h(), layer.x(), layer.y(), layer.canvasW(), layer.canvasH());
     }
     layer = place(layer);

@@ -1,6 +1,7 @@
 package io.unimatte.imaging.refine;
 
 import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.Parallel;
 import io.unimatte.imaging.MatteConfidence;
 import java.util.Objects;
 import java.util.logging.Logger;
@@ -43,6 +44,8 @@ public final class AppearanceModel {
   private static final int BINS = 1 << (3 * BITS);
   private static final int MASK = (1 << BITS) - 1;
   private static final float INV_255 = 1f / 255f;
+  /** Fewest pixels per part when a pass is split over cores. */
+  private static final int MIN_PIXELS_PER_PART = 1 << 18;
   /** Pseudo-count of the model's own opinion: a bin needs this many confident pixels to count half. */
   private static final float PRIOR_COUNT = 4f;
   /**
@@ -79,24 +82,52 @@ public final class AppearanceModel {
       return out;
     }
     int[] argb = img.argb();
-    int[] fg = new int[BINS];
-    int[] bg = new int[BINS];
-    long nf = 0;
-    long nb = 0;
-    boolean anyUncertain = false;
-    for (int i = 0; i < argb.length; i++) {
-      int a = alpha[i] & 0xFF;
-      if (a >= CONFIDENT_FG) {
-        fg[bin(argb[i])]++;
-        nf++;
-      } else if (a <= CONFIDENT_BG) {
-        bg[bin(argb[i])]++;
-        nb++;
+    // Histograms of the confident pixels; a split pass counts into its own and they are added up.
+    int parts = Parallel.partsFor(argb.length, MIN_PIXELS_PER_PART);
+    int[][] fgs = new int[parts][];
+    int[][] bgs = new int[parts][];
+    long[] sides = new long[2 * parts];
+    boolean[] uncertainSeen = new boolean[parts];
+    Parallel.forRange(parts, 1, (p0, p1) -> {
+      for (int part = p0; part < p1; part++) {
+        int from = (int) ((long) argb.length * part / parts);
+        int to = (int) ((long) argb.length * (part + 1) / parts);
+        int[] f = new int[BINS];
+        int[] b = new int[BINS];
+        long cf = 0;
+        long cb = 0;
+        boolean any = false;
+        for (int i = from; i < to; i++) {
+          int a = alpha[i] & 0xFF;
+          if (a >= CONFIDENT_FG) {
+            f[bin(argb[i])]++;
+            cf++;
+          } else if (a <= CONFIDENT_BG) {
+            b[bin(argb[i])]++;
+            cb++;
+          }
+          any |= a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH;
+        }
+        fgs[part] = f;
+        bgs[part] = b;
+        sides[2 * part] = cf;
+        sides[2 * part + 1] = cb;
+        uncertainSeen[part] = any;
       }
-      anyUncertain |= a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH;
-    }
-    if (!anyUncertain || nf == 0 || nb == 0) {
-      return out; // nothing to decide, or one side has no examples to learn from
+    });
+    int[] fg = fgs[0];
+    int[] bg = bgs[0];
+    long nf = sides[0];
+    long nb = sides[1];
+    boolean anyUncertain = uncertainSeen[0];
+    for (int part = 1; part < parts; part++) {
+      for (int k = 0; k < BINS; k++) {
+        fg[k] += fgs[part][k];
+        bg[k] += bgs[part][k];
+      }
+      nf += sides[2 * part];
+      nb += sides[2 * part + 1];
+      anyUncertain |= uncertainSeen[part];
     }
     long uncertain = argb.length - nf - nb;
     double weight = holdBack ? evidenceWeight(nf, nb, uncertain) : 1;
@@ -121,21 +152,23 @@ public final class AppearanceModel {
       evidence[k] = n / (n + PRIOR_COUNT);
     }
     float s = (float) (strength * weight);
-    for (int i = 0; i < argb.length; i++) {
-      int a8 = alpha[i] & 0xFF;
-      if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
-        continue;
+    Parallel.forRange(argb.length, MIN_PIXELS_PER_PART, (from, to) -> {
+      for (int i = from; i < to; i++) {
+        int a8 = alpha[i] & 0xFF;
+        if (a8 <= UNCERTAIN_LOW || a8 >= UNCERTAIN_HIGH) {
+          continue;
+        }
+        int k = bin(argb[i]);
+        float e = evidence[k];
+        if (e == 0f) {
+          continue; // colour never seen confidently
+        }
+        float a = a8 * INV_255;
+        // P' − α = e·(P − α)
+        float moved = a + s * e * (float) Math.sqrt(4f * a * (1f - a)) * (post[k] - a);
+        out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
       }
-      int k = bin(argb[i]);
-      float e = evidence[k];
-      if (e == 0f) {
-        continue; // colour never seen confidently
-      }
-      float a = a8 * INV_255;
-      // P' − α = e·(P − α)
-      float moved = a + s * e * (float) Math.sqrt(4f * a * (1f - a)) * (post[k] - a);
-      out[i] = (byte) (int) (Math.min(1f, Math.max(0f, moved)) * 255f + 0.5f);
-    }
+    });
     return out;
   }
 

@@ -1,6 +1,7 @@
 package io.unimatte.imaging.refine;
 
 import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.Parallel;
 import java.util.Objects;
 
 /**
@@ -25,6 +26,10 @@ public final class EdgeRefiner {
   private static final int LOW_RES_RADIUS = 2;
   private static final float INV_255 = 1f / 255f;
   private static final int CHANNELS = 3;
+  /** Fewest rows per part when a pass is split over cores. */
+  private static final int MIN_ROWS_PER_PART = 32;
+  /** Fewest pixels per part of a flat pass. */
+  private static final int MIN_PIXELS_PER_PART = 1 << 18;
 
   private EdgeRefiner() {
   }
@@ -111,15 +116,21 @@ public final class EdgeRefiner {
   /** 1 at the uncertain pixels themselves; null when there is none. */
   private static byte[] uncertain(byte[] alpha, int n) {
     byte[] band = new byte[n];
-    boolean any = false;
-    for (int i = 0; i < n; i++) {
-      int a = alpha[i] & 0xFF;
-      if (a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH) {
-        band[i] = 1;
-        any = true;
+    java.util.concurrent.atomic.AtomicBoolean found = new java.util.concurrent.atomic.AtomicBoolean();
+    Parallel.forRange(n, MIN_PIXELS_PER_PART, (from, to) -> {
+      boolean any = false;
+      for (int i = from; i < to; i++) {
+        int a = alpha[i] & 0xFF;
+        if (a > UNCERTAIN_LOW && a < UNCERTAIN_HIGH) {
+          band[i] = 1;
+          any = true;
+        }
       }
-    }
-    return any ? band : null;
+      if (any) {
+        found.set(true);
+      }
+    });
+    return found.get() ? band : null;
   }
 
   /** {@code dist[i]} = distance to the nearest {@code mark[j]} (saturating at {@code len}). */
@@ -150,20 +161,23 @@ public final class EdgeRefiner {
     float[] ib = new float[m];
     float[] p = new float[m];
     float[] cnt = new float[m];
-    // Area-average s×s blocks (partial blocks at the right/bottom edge average what they have).
-    for (int y = 0; y < h; y++) {
-      int row = y * w;
-      int lrow = (y / s) * lw;
-      for (int x = 0; x < w; x++) {
-        int k = lrow + x / s;
-        int px = argb[row + x];
-        ir[k] += (px >> 16) & 0xFF;
-        ig[k] += (px >> 8) & 0xFF;
-        ib[k] += px & 0xFF;
-        p[k] += alpha[row + x] & 0xFF;
-        cnt[k]++;
+    // Area-average s×s blocks (partial blocks at the right/bottom edge average what they have); split by
+    // low-res rows, so each part sums its own cells in the same order as one pass would.
+    Parallel.forRange(lh, MIN_ROWS_PER_PART, (ly0, ly1) -> {
+      for (int y = ly0 * s, yEnd = Math.min(h, ly1 * s); y < yEnd; y++) {
+        int row = y * w;
+        int lrow = (y / s) * lw;
+        for (int x = 0; x < w; x++) {
+          int k = lrow + x / s;
+          int px = argb[row + x];
+          ir[k] += (px >> 16) & 0xFF;
+          ig[k] += (px >> 8) & 0xFF;
+          ib[k] += px & 0xFF;
+          p[k] += alpha[row + x] & 0xFF;
+          cnt[k]++;
+        }
       }
-    }
+    });
     for (int k = 0; k < m; k++) {
       float inv = INV_255 / cnt[k];
       ir[k] *= inv;
@@ -255,7 +269,14 @@ public final class EdgeRefiner {
       x1[x] = Math.min(xi + 1, lw - 1);
       fx[x] = Math.min(u - xi, 1f);
     }
-    for (int y = 0; y < h; y++) {
+    Parallel.forRange(h, MIN_ROWS_PER_PART, (yFrom, yTo) -> applyRows(argb, alpha, band, car, cag, cab, cb, x0, x1, fx,
+        s, w, lw, lh, strength, out, yFrom, yTo));
+  }
+
+  private static void applyRows(int[] argb, byte[] alpha, byte[] band, float[] car, float[] cag, float[] cab,
+      float[] cb, int[] x0, int[] x1, float[] fx, int s, int w, int lw, int lh, float strength, byte[] out, int yFrom,
+      int yTo) {
+    for (int y = yFrom; y < yTo; y++) {
       float v = Math.max(0f, (y + 0.5f) / s - 0.5f);
       int yi = Math.min((int) v, lh - 1);
       float fy = Math.min(v - yi, 1f);

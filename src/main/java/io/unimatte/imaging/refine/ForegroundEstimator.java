@@ -1,6 +1,7 @@
 package io.unimatte.imaging.refine;
 
 import io.unimatte.imaging.DecodedImage;
+import io.unimatte.imaging.Parallel;
 import java.util.Objects;
 
 /**
@@ -27,6 +28,10 @@ public final class ForegroundEstimator {
   /** Up to this alpha a pixel takes the coarse estimate (≤ 2% visible). */
   private static final int NEAR_CLEAR = 5;
   private static final float INV_255 = 1f / 255f;
+  /** Fewest rows per part when a pass over the image is split over cores. */
+  private static final int MIN_ROWS_PER_PART = 32;
+  /** Fewest pixels per part of a pass over the band. */
+  private static final int MIN_PIXELS_PER_PART = 1 << 16;
   private static final int CHANNELS = 3;
   private static final int NEIGHBOURS = 4;
   /** Below this the 2×2 system is singular (no neighbours and α(1−α) fills the diagonal): keep the old values. */
@@ -107,68 +112,111 @@ public final class ForegroundEstimator {
     return Math.max(1, (int) Math.round(Math.pow(size, (double) lv / levels)));
   }
 
-  /** Solves the full-resolution level on the band {@code 5 < α < 250} only and writes the result. */
+  /**
+   * Solves the full-resolution level on the band {@code 5 < α < 250} only and writes the result. One
+   * pass over the image writes every pixel outside the band and lists the band's pixels in raster order;
+   * the rest works on that list alone (no per-pixel index of the whole image). Each band pixel's
+   * neighbours outside the band get a fixed slot of their own (a pixel beside two band pixels gets two
+   * equal slots), so the sweeps do exactly the arithmetic of a shared index, in the same order.
+   */
   private static void finestLevel(DecodedImage img, byte[] alpha, Grid prev, int[] out, int iterations,
       float reg, float gw) {
     int w = img.width();
     int h = img.height();
-    int n = w * h;
     int[] argb = img.argb();
     int[] px = nearestMap(w, prev.width);
     int[] py = nearestMap(h, prev.height);
-    // Compact index of each band pixel (first) and of each fixed neighbour of the band (after them).
-    int[] index = new int[n];
-    int active = 0;
-    for (int y = 0; y < h; y++) {
-      int row = y * w;
-      int prow = py[y] * prev.width;
-      for (int x = 0; x < w; x++) {
-        int i = row + x;
-        int a = alpha[i] & 0xFF;
-        if (a <= NEAR_CLEAR) {
-          index[i] = -1;
-          if (a > 0) {
-            int q3 = (prow + px[x]) * CHANNELS;
-            out[i] = a << 24 | to8(prev.fg[q3]) << 16 | to8(prev.fg[q3 + 1]) << 8 | to8(prev.fg[q3 + 2]);
+    int[] rowStart = new int[h + 1];
+    // Split by rows: each part lists its band pixels, the lists are joined in row order.
+    int parts = Parallel.partsFor(h, MIN_ROWS_PER_PART);
+    IntList[] lists = new IntList[parts];
+    Parallel.forRange(parts, 1, (p0, p1) -> {
+      for (int part = p0; part < p1; part++) {
+        IntList list = new IntList();
+        for (int y = (int) ((long) h * part / parts), yEnd = (int) ((long) h * (part + 1) / parts); y < yEnd; y++) {
+          rowStart[y] = list.size; // within the part for now
+          int row = y * w;
+          int prow = py[y] * prev.width;
+          for (int x = 0; x < w; x++) {
+            int i = row + x;
+            int a = alpha[i] & 0xFF;
+            if (a <= NEAR_CLEAR) {
+              if (a > 0) {
+                int q3 = (prow + px[x]) * CHANNELS;
+                out[i] = a << 24 | to8(prev.fg[q3]) << 16 | to8(prev.fg[q3 + 1]) << 8 | to8(prev.fg[q3 + 2]);
+              }
+            } else if (a >= NEAR_OPAQUE) {
+              out[i] = a << 24 | argb[i] & 0xFFFFFF;
+            } else {
+              list.add(i);
+            }
           }
-        } else if (a >= NEAR_OPAQUE) {
-          index[i] = -1;
-          out[i] = a << 24 | argb[i] & 0xFFFFFF;
-        } else {
-          index[i] = active++;
         }
+        lists[part] = list;
+      }
+    });
+    IntList band = lists[0];
+    for (int part = 1; part < parts; part++) {
+      int offset = band.size;
+      for (int y = (int) ((long) h * part / parts), yEnd = (int) ((long) h * (part + 1) / parts); y < yEnd; y++) {
+        rowStart[y] += offset;
+      }
+      IntList more = lists[part];
+      for (int k = 0; k < more.size; k++) {
+        band.add(more.values[k]);
       }
     }
+    rowStart[h] = band.size;
+    int active = band.size;
     if (active == 0) {
       return;
     }
-    int m = active;
-    for (int y = 0; y < h; y++) {
-      int row = y * w;
-      for (int x = 0; x < w; x++) {
-        int i = row + x;
-        if (index[i] < 0 && (x > 0 && isBand(alpha[i - 1]) || x < w - 1 && isBand(alpha[i + 1])
-            || y > 0 && isBand(alpha[i - w]) || y < h - 1 && isBand(alpha[i + w]))) {
-          index[i] = m++;
+    int[] pos = band.values;
+    // Neighbour slots: band pixels by their list index; fixed neighbours appended after them.
+    int[] nb = new int[active * NEIGHBOURS];
+    IntList fixed = new IntList();
+    for (int y = 0, k = 0; y < h; y++) {
+      int up = y > 0 ? rowStart[y - 1] : 0;
+      int down = y < h - 1 ? rowStart[y + 1] : 0;
+      for (; k < rowStart[y + 1]; k++) {
+        int i = pos[k];
+        int x = i - y * w;
+        int k4 = k * NEIGHBOURS;
+        nb[k4] = x == 0 ? -1 : k > 0 && pos[k - 1] == i - 1 ? k - 1 : active + fixed.add(i - 1);
+        nb[k4 + 1] = x == w - 1 ? -1 : k + 1 < active && pos[k + 1] == i + 1 ? k + 1 : active + fixed.add(i + 1);
+        if (y == 0) {
+          nb[k4 + 2] = -1;
+        } else {
+          // band pixels of the row above, in x order: advance to the one at or after x
+          int end = rowStart[y];
+          while (up < end && pos[up] < i - w) {
+            up++;
+          }
+          nb[k4 + 2] = up < end && pos[up] == i - w ? up : active + fixed.add(i - w);
+        }
+        if (y == h - 1) {
+          nb[k4 + 3] = -1;
+        } else {
+          int end = rowStart[y + 2];
+          while (down < end && pos[down] < i + w) {
+            down++;
+          }
+          nb[k4 + 3] = down < end && pos[down] == i + w ? down : active + fixed.add(i + w);
         }
       }
     }
-    Grid g = new Grid(m, active);
-    int[] pos = new int[m];
-    for (int y = 0; y < h; y++) {
-      int row = y * w;
-      int prow = py[y] * prev.width;
-      for (int x = 0; x < w; x++) {
-        int i = row + x;
-        int k = index[i];
-        if (k < 0) {
-          continue;
-        }
-        pos[k] = i;
+    int m = active + fixed.size;
+    Grid g = new Grid(m, active, nb);
+    int[] fixedPos = fixed.values;
+    Parallel.forRange(m, MIN_PIXELS_PER_PART, (from, to) -> {
+      for (int k = from; k < to; k++) {
+        int i = k < active ? pos[k] : fixedPos[k - active];
+        int y = i / w;
+        int x = i - y * w;
         int a = alpha[i] & 0xFF;
         int p = argb[i];
         int k3 = k * CHANNELS;
-        int q3 = (prow + px[x]) * CHANNELS;
+        int q3 = (py[y] * prev.width + px[x]) * CHANNELS;
         g.alpha[k] = a * INV_255;
         g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
         g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
@@ -180,21 +228,28 @@ public final class ForegroundEstimator {
           g.fg[k3 + c] = fgKnown ? g.img[k3 + c] : prev.fg[q3 + c];
           g.bg[k3 + c] = bgKnown ? g.img[k3 + c] : prev.bg[q3 + c];
         }
-        if (k < active) {
-          int k4 = k * NEIGHBOURS;
-          g.nb[k4] = x > 0 ? index[i - 1] : -1;
-          g.nb[k4 + 1] = x < w - 1 ? index[i + 1] : -1;
-          g.nb[k4 + 2] = y > 0 ? index[i - w] : -1;
-          g.nb[k4 + 3] = y < h - 1 ? index[i + w] : -1;
-        }
       }
-    }
-    index = null; // the largest temporary: let it go before the sweeps
+    });
     g.solve(iterations, reg, gw);
     for (int k = 0; k < active; k++) {
       int k3 = k * CHANNELS;
       int i = pos[k];
       out[i] = (alpha[i] & 0xFF) << 24 | to8(g.fg[k3]) << 16 | to8(g.fg[k3 + 1]) << 8 | to8(g.fg[k3 + 2]);
+    }
+  }
+
+  /** A growable list of ints. */
+  private static final class IntList {
+    int[] values = new int[1024];
+    int size;
+
+    /** Appends {@code v}; returns its index. */
+    int add(int v) {
+      if (size == values.length) {
+        values = java.util.Arrays.copyOf(values, size + (size >> 1));
+      }
+      values[size] = v;
+      return size++;
     }
   }
 
@@ -226,55 +281,71 @@ public final class ForegroundEstimator {
     final float[] alpha;
     final float[] fg;
     final float[] bg;
+    /** Neighbour slots of the band level; null on a full level, whose neighbours follow from its width. */
     final int[] nb;
     final int active;
     int width;
     int height;
 
-    Grid(int m, int active) {
+    /** A band level: {@code active} solved pixels of {@code m}, neighbours in {@code nb}. */
+    Grid(int m, int active, int[] nb) {
       img = new float[m * CHANNELS];
       alpha = new float[m];
       fg = new float[m * CHANNELS];
       bg = new float[m * CHANNELS];
-      nb = new int[active * NEIGHBOURS];
+      this.nb = nb;
       this.active = active;
+    }
+
+    /** A full {@code lw×lh} level. */
+    Grid(int lw, int lh) {
+      this(lw * lh, lw * lh, null);
+      width = lw;
+      height = lh;
     }
 
     /** A full {@code lw×lh} level sampled (nearest) from the photo, unknowns taken from {@code prev}. */
     static Grid coarse(DecodedImage img, byte[] alpha, int lw, int lh, Grid prev) {
-      int m = lw * lh;
-      Grid g = new Grid(m, m);
-      g.width = lw;
-      g.height = lh;
+      Grid g = new Grid(lw, lh);
       int[] argb = img.argb();
       int[] sx = nearestMap(lw, img.width());
       int[] sy = nearestMap(lh, img.height());
       int[] qx = prev == null ? null : nearestMap(lw, prev.width);
       int[] qy = prev == null ? null : nearestMap(lh, prev.height);
+      float[] gi = g.img;
+      float[] gf = g.fg;
+      float[] gb = g.bg;
       for (int y = 0; y < lh; y++) {
         int srow = sy[y] * img.width();
+        int qrow = prev == null ? 0 : qy[y] * prev.width;
         for (int x = 0; x < lw; x++) {
           int k = y * lw + x;
           int s = srow + sx[x];
           int p = argb[s];
           int k3 = k * CHANNELS;
           g.alpha[k] = (alpha[s] & 0xFF) * INV_255;
-          g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-          g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-          g.img[k3 + 2] = (p & 0xFF) * INV_255;
+          float r = ((p >> 16) & 0xFF) * INV_255;
+          float gg = ((p >> 8) & 0xFF) * INV_255;
+          float b = (p & 0xFF) * INV_255;
+          gi[k3] = r;
+          gi[k3 + 1] = gg;
+          gi[k3 + 2] = b;
           if (prev == null) {
-            System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
-            System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
+            gf[k3] = r;
+            gf[k3 + 1] = gg;
+            gf[k3 + 2] = b;
+            gb[k3] = r;
+            gb[k3 + 1] = gg;
+            gb[k3 + 2] = b;
           } else {
-            int q3 = (qy[y] * prev.width + qx[x]) * CHANNELS;
-            System.arraycopy(prev.fg, q3, g.fg, k3, CHANNELS);
-            System.arraycopy(prev.bg, q3, g.bg, k3, CHANNELS);
+            int q3 = (qrow + qx[x]) * CHANNELS;
+            gf[k3] = prev.fg[q3];
+            gf[k3 + 1] = prev.fg[q3 + 1];
+            gf[k3 + 2] = prev.fg[q3 + 2];
+            gb[k3] = prev.bg[q3];
+            gb[k3 + 1] = prev.bg[q3 + 1];
+            gb[k3 + 2] = prev.bg[q3 + 2];
           }
-          int k4 = k * NEIGHBOURS;
-          g.nb[k4] = x > 0 ? k - 1 : -1;
-          g.nb[k4 + 1] = x < lw - 1 ? k + 1 : -1;
-          g.nb[k4 + 2] = y > 0 ? k - lw : -1;
-          g.nb[k4 + 3] = y < lh - 1 ? k + lw : -1;
         }
       }
       return g;
@@ -286,58 +357,70 @@ public final class ForegroundEstimator {
      * {@code w_j = reg + gw·|α − α_j|}; a 2×2 system shared by the three channels.
      */
     void solve(int iterations, float reg, float gw) {
-      float[] img = this.img;
+      for (int it = 0; it < iterations; it++) {
+        if (nb == null) {
+          for (int y = 0, k = 0; y < height; y++) {
+            for (int x = 0; x < width; x++, k++) {
+              update(k, x > 0 ? k - 1 : -1, x < width - 1 ? k + 1 : -1, y > 0 ? k - width : -1,
+                  y < height - 1 ? k + width : -1, reg, gw);
+            }
+          }
+        } else {
+          for (int k = 0; k < active; k++) {
+            int k4 = k * NEIGHBOURS;
+            update(k, nb[k4], nb[k4 + 1], nb[k4 + 2], nb[k4 + 3], reg, gw);
+          }
+        }
+      }
+    }
+
+    /** One pixel's update from its neighbours left, right, up and down (−1: none), in that order. */
+    private void update(int k, int n0, int n1, int n2, int n3, float reg, float gw) {
       float[] alpha = this.alpha;
       float[] fg = this.fg;
       float[] bg = this.bg;
-      int[] nb = this.nb;
-      for (int it = 0; it < iterations; it++) {
-        for (int k = 0; k < active; k++) {
-          float a0 = alpha[k];
-          float a1 = 1f - a0;
-          float a00 = a0 * a0;
-          float a01 = a0 * a1;
-          float a11 = a1 * a1;
-          int k3 = k * CHANNELS;
-          float ir = img[k3];
-          float ig = img[k3 + 1];
-          float ib = img[k3 + 2];
-          float fr = a0 * ir;
-          float fgn = a0 * ig;
-          float fb = a0 * ib;
-          float br = a1 * ir;
-          float bgn = a1 * ig;
-          float bb = a1 * ib;
-          int k4 = k * NEIGHBOURS;
-          for (int d = 0; d < NEIGHBOURS; d++) {
-            int j = nb[k4 + d];
-            if (j < 0) {
-              continue;
-            }
-            float wj = reg + gw * Math.abs(a0 - alpha[j]);
-            a00 += wj;
-            a11 += wj;
-            int j3 = j * CHANNELS;
-            fr += wj * fg[j3];
-            fgn += wj * fg[j3 + 1];
-            fb += wj * fg[j3 + 2];
-            br += wj * bg[j3];
-            bgn += wj * bg[j3 + 1];
-            bb += wj * bg[j3 + 2];
-          }
-          float det = a00 * a11 - a01 * a01;
-          if (det < MIN_DETERMINANT) {
-            continue;
-          }
-          float inv = 1f / det;
-          fg[k3] = clamp01((a11 * fr - a01 * br) * inv);
-          fg[k3 + 1] = clamp01((a11 * fgn - a01 * bgn) * inv);
-          fg[k3 + 2] = clamp01((a11 * fb - a01 * bb) * inv);
-          bg[k3] = clamp01((a00 * br - a01 * fr) * inv);
-          bg[k3 + 1] = clamp01((a00 * bgn - a01 * fgn) * inv);
-          bg[k3 + 2] = clamp01((a00 * bb - a01 * fb) * inv);
+      float a0 = alpha[k];
+      float a1 = 1f - a0;
+      float a00 = a0 * a0;
+      float a01 = a0 * a1;
+      float a11 = a1 * a1;
+      int k3 = k * CHANNELS;
+      float ir = img[k3];
+      float ig = img[k3 + 1];
+      float ib = img[k3 + 2];
+      float fr = a0 * ir;
+      float fgn = a0 * ig;
+      float fb = a0 * ib;
+      float br = a1 * ir;
+      float bgn = a1 * ig;
+      float bb = a1 * ib;
+      for (int d = 0; d < NEIGHBOURS; d++) {
+        int j = d == 0 ? n0 : d == 1 ? n1 : d == 2 ? n2 : n3;
+        if (j < 0) {
+          continue;
         }
+        float wj = reg + gw * Math.abs(a0 - alpha[j]);
+        a00 += wj;
+        a11 += wj;
+        int j3 = j * CHANNELS;
+        fr += wj * fg[j3];
+        fgn += wj * fg[j3 + 1];
+        fb += wj * fg[j3 + 2];
+        br += wj * bg[j3];
+        bgn += wj * bg[j3 + 1];
+        bb += wj * bg[j3 + 2];
       }
+      float det = a00 * a11 - a01 * a01;
+      if (det < MIN_DETERMINANT) {
+        return;
+      }
+      float inv = 1f / det;
+      fg[k3] = clamp01((a11 * fr - a01 * br) * inv);
+      fg[k3 + 1] = clamp01((a11 * fgn - a01 * bgn) * inv);
+      fg[k3 + 2] = clamp01((a11 * fb - a01 * bb) * inv);
+      bg[k3] = clamp01((a00 * br - a01 * fr) * inv);
+      bg[k3 + 1] = clamp01((a00 * bgn - a01 * fgn) * inv);
+      bg[k3 + 2] = clamp01((a00 * bb - a01 * fb) * inv);
     }
 
     private static float clamp01(float v) {

@@ -14,6 +14,7 @@ import io.unimatte.imaging.ImageDecodeException;
 import io.unimatte.imaging.ImageDecoder;
 import io.unimatte.imaging.ImageLimits;
 import io.unimatte.imaging.MatteConfidence;
+import io.unimatte.imaging.Parallel;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
 import io.unimatte.imaging.WebpEncoder;
@@ -39,6 +40,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 
 /** The pipeline of {@link MattingService}. */
@@ -47,8 +49,14 @@ public final class DefaultMattingService implements MattingService {
   private static final double[] CONFIDENCE_BUCKETS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0};
   private static final Logger LOG = Logger.getLogger(DefaultMattingService.class.getName());
 
+  /** Cores this process may use: no image is split into more parts than this. */
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
   private final Vertx vertx;
   private final WorkerExecutor pool;
+  private final int poolSize;
+  /** Imaging-pool tasks of this service running now (decode or post-processing). */
+  private final AtomicInteger busy = new AtomicInteger();
   private final ModelCatalog models;
   private final ImageDecoder decoder;
   private final PngEncoder png;
@@ -62,7 +70,8 @@ public final class DefaultMattingService implements MattingService {
   public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs) {
     this.vertx = vertx;
     this.models = models;
-    this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, AppConfig.requireInt(imaging, "workerPoolSize"));
+    this.poolSize = AppConfig.requireInt(imaging, "workerPoolSize");
+    this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, poolSize);
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
@@ -167,6 +176,15 @@ public final class DefaultMattingService implements MattingService {
   }
 
   private Prepared prepare(MatteRequest req, ModelDescriptor model, long t0) {
+    busy.incrementAndGet();
+    try {
+      return prepareImage(req, model, t0);
+    } finally {
+      busy.decrementAndGet();
+    }
+  }
+
+  private Prepared prepareImage(MatteRequest req, ModelDescriptor model, long t0) {
     DecodedImage img;
     try {
       img = decoder.decode(req.data());
@@ -188,24 +206,51 @@ public final class DefaultMattingService implements MattingService {
   }
 
   private MatteResult finish(MatteRequest req, ModelDescriptor model, Prepared prep, InferenceReply r) {
-    long t = System.nanoTime();
+    int busyNow = busy.incrementAndGet();
+    try {
+      // Split this image over the cores only while the pool has no other image in hand: otherwise the
+      // images already keep the cores busy, and splitting would only add hand-overs.
+      int parts = Math.max(1, Math.min(CORES, poolSize - busyNow + 1));
+      return Parallel.with(parts, () -> finishImage(req, model, prep, r));
+    } finally {
+      busy.decrementAndGet();
+    }
+  }
+
+  private MatteResult finishImage(MatteRequest req, ModelDescriptor model, Prepared prep, InferenceReply r) {
+    long t0 = System.nanoTime();
     DecodedImage img = prep.image();
     byte[] alpha = Resizer.upscaleAlpha(r.alpha(), prep.input().width(), prep.input().height(), img.width(),
         img.height());
+    long t1 = System.nanoTime();
     // judged on the model's own matte: refinement must not hide that the model was unsure
     MatteConfidence confidence = MatteConfidence.of(alpha, img.width(), img.height());
+    long t2 = System.nanoTime();
     alpha = OutputRenderer.refineAlpha(img, alpha, req.options(), quality);
+    long t3 = System.nanoTime();
+    long[] colour = new long[1];
     OutputRenderer.Rendered out = OutputRenderer.renderRefined(img, alpha, prep.background(), req.options(), png,
-        webp, quality);
+        webp, quality, colour);
     byte[] matte = null;
     if (req.withMatte() && !req.options().matteOnly()) {
       // the matte framed like the main output (same roi, crop, layout and size), as a grey PNG
-      matte = OutputRenderer.renderRefined(img, alpha, null, req.options().asMatte(), png, webp, quality).bytes();
+      matte = OutputRenderer.renderRefined(img, alpha, null, req.options().asMatte(), png, webp, quality, null)
+          .bytes();
     }
-    long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
+    long t4 = System.nanoTime();
+    long upscaleMs = millis(t2 - t0); // with the confidence score: one histogram pass over the upscaled matte
+    long refineMs = millis(t3 - t2);
+    long colourMs = millis(colour[0]);
+    long encodeMs = millis(t4 - t0);
+    // the rest: crop, resize, compose and the file's encoding (and the grey matte when asked for)
+    long writeMs = Math.max(0, encodeMs - upscaleMs - refineMs - colourMs);
     return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),
-        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte, confidence,
-        quality.needsReview(confidence), false, out.foreground());
+        new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs, upscaleMs, refineMs,
+            colourMs, writeMs), matte, confidence, quality.needsReview(confidence), false, out.foreground());
+  }
+
+  private static long millis(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
   }
 
   private Throwable transportError(Throwable err, String model) {
