@@ -98,7 +98,7 @@ public final class HttpVerticle extends VerticleBase {
     MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
     BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
-    MatteApi.mount(router, uploads, service, input, models);
+    MatteApi.mount(router, vertx, all, uploads, service, input, models);
     JobsApi.mount(router, vertx, all, uploads, models);
     RemoveBgApi.mount(router, uploads, service, input, models);
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));

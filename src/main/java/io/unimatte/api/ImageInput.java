@@ -31,10 +31,11 @@ final class ImageInput {
   static final Fields REMOVE_BG = new Fields("image_file", "image_file_b64", "image_url");
 
   /**
-   * A parsed request: its text parameters (form fields and JSON members first, then the query string)
-   * and the image bytes it carried directly (file field or raw body), if any.
+   * A parsed request: its text parameters (form fields and JSON members first, then the query string),
+   * the image bytes it carried directly (file field or raw body), if any, and the file's name when the
+   * multipart part gave one.
    */
-  record Form(Map<String, String> params, byte[] file) {
+  record Form(Map<String, String> params, byte[] file, String filename) {
   }
 
   private final Vertx vertx;
@@ -86,6 +87,7 @@ final class ImageInput {
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
     Map<String, String> params = new HashMap<>();
     byte[] file = null;
+    String filename = null;
     switch (media) {
       case "multipart/form-data" -> {
         boolean named = false;
@@ -95,6 +97,7 @@ final class ImageInput {
             if (file == null || (!named && part.filename() != null)) {
               file = part.data();
               named = part.filename() != null;
+              filename = part.filename();
             }
           } else if (part.name() != null) {
             params.putIfAbsent(part.name(), part.text());
@@ -137,7 +140,7 @@ final class ImageInput {
       }
     }
     query.forEach(params::putIfAbsent);
-    return new Form(params, file);
+    return new Form(params, file, filename);
   }
 
   private static CodedException unsupported(Fields fields, String media) {

@@ -1,5 +1,9 @@
 package io.unimatte.api;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.unimatte.error.CodedException;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.config.AppConfig;
@@ -10,20 +14,27 @@ import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.imaging.output.OutputOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.ext.web.RoutingContext;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
@@ -34,6 +45,21 @@ import java.util.logging.Logger;
  */
 final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
+  /** The protocol version {@code hello} announces. */
+  static final String API_VERSION = "unimatte-ws/1.1";
+  /**
+   * Parser without Jackson's default 20-million-character string cap: a message is already bounded by
+   * {@code websocket.maxMessageBytes}, and a base64 image under that limit must parse.
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build();
+  /** Output options {@code submit} takes, as the HTTP API's query parameters. */
+  private static final List<String> OPTIONS = List.of("output", "format", "bg", "crop", "crop_margin", "size",
+      "quality", "refine", "colour", "color", "model");
+  /** Bytes before a binary result's image: the job id (16) and the item index (4). */
+  static final int BINARY_HEADER_BYTES = 20;
+  /** Longest close reason a close frame can carry (RFC 6455: 125 bytes of payload, 2 for the code). */
+  private static final int MAX_CLOSE_REASON = 123;
 
   private final Vertx vertx;
   private final ModelCatalog models;
@@ -42,12 +68,31 @@ final class WebSocketApi {
   private final Path outputsDir;
   private final int maxItems;
   private final int maxSubscriptions;
+  private final int maxMessageBytes;
   private final Set<String> subscribed = new HashSet<>();
   /** Jobs whose finished images are pushed back as {@code result} messages. */
   private final Set<String> wantsResults = new HashSet<>();
+  /** Jobs whose results go as a JSON header and a binary frame instead of base64. */
+  private final Set<String> binaryResults = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
   private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
+  /** The message being received, frame by frame; null between messages and while skipping one. */
+  private Buffer assembling;
+  private boolean assemblingBinary;
+  /** Bytes of the current message so far, and whether it went over the limit (its other frames are dropped). */
+  private long received;
+  private boolean skipping;
+
+  /** A field of the wrong type or value: {@code invalid_parameter}, with the field named in the message and {@code field}. */
+  private static final class FieldError extends CodedException {
+    private final String field;
+
+    FieldError(String field, String expected) {
+      super(ErrorCode.INVALID_PARAMETER, "'" + field + "' must be " + expected);
+      this.field = field;
+    }
+  }
 
   private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client) {
     this.vertx = vertx;
@@ -57,6 +102,7 @@ final class WebSocketApi {
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
     this.maxItems = AppConfig.requireInt(config.getJsonObject("jobs"), "maxItemsPerJob");
     this.maxSubscriptions = AppConfig.requireInt(config.getJsonObject("websocket"), "maxSubscriptions");
+    this.maxMessageBytes = AppConfig.requireInt(config.getJsonObject("websocket"), "maxMessageBytes");
   }
 
   static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
@@ -84,11 +130,70 @@ final class WebSocketApi {
       }
     }));
     consumers.add(vertx.eventBus().<JsonObject>localConsumer(JobsVerticle.EVENTS, m -> onItem(m.body())));
-    ws.textMessageHandler(this::onText);
-    ws.binaryMessageHandler(b -> error(null, ErrorCode.INVALID_MESSAGE, "send JSON text messages; images go base64 in 'submit'"));
-    ws.exceptionHandler(err -> LOG.fine("event=ws_error error=" + err.getMessage()));
+    // frames, not Vert.x's message handlers: those drop a message over the limit without a word
+    ws.frameHandler(this::onFrame);
+    ws.exceptionHandler(this::onException);
     ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
-    send(new JsonObject().put("type", "hello").put("api", "unimatte-ws/1"));
+    send(new JsonObject().put("type", "hello").put("api", API_VERSION).put("maxMessageBytes", maxMessageBytes)
+        .put("maxSubscriptions", maxSubscriptions));
+  }
+
+  /**
+   * Joins a message's frames up to {@code websocket.maxMessageBytes} (counted after decompression).
+   * Past it the message is answered {@code message_too_large} once and its remaining frames dropped;
+   * the socket stays open.
+   */
+  private void onFrame(WebSocketFrame frame) {
+    if (frame.isText() || frame.isBinary()) {
+      assembling = Buffer.buffer();
+      assemblingBinary = frame.isBinary();
+      received = 0;
+      skipping = false;
+    } else if (!frame.isContinuation() || assembling == null && !skipping) {
+      return; // ping, pong and close are Vert.x's; a stray continuation has no message to join
+    }
+    if (!skipping) {
+      received += frame.binaryData().length();
+      if (received > maxMessageBytes) {
+        skipping = true;
+        assembling = null;
+        tooLarge(null);
+      } else {
+        assembling.appendBuffer(frame.binaryData());
+      }
+    }
+    if (frame.isFinal()) {
+      Buffer message = assembling;
+      assembling = null;
+      skipping = false;
+      if (message != null && assemblingBinary) {
+        error(null, ErrorCode.INVALID_MESSAGE, "send JSON text messages; images go base64 in 'submit'");
+      } else if (message != null) {
+        onText(message.toString(StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  private void tooLarge(String ref) {
+    JsonObject e = errorMessage(ref, ErrorCode.MESSAGE_TOO_LARGE, "messages may be at most " + maxMessageBytes
+        + " bytes (websocket.maxMessageBytes); send fewer or smaller images per submit");
+    send(e.put("limit", maxMessageBytes));
+  }
+
+  /**
+   * A single frame over the limit is refused by the frame decoder before it reaches {@link #onFrame}, and
+   * the connection is then closed: it closes with 1009 and a reason, not without a word.
+   */
+  private void onException(Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException c && c.closeStatus() != null
+        && c.closeStatus().code() == WebSocketCloseStatus.MESSAGE_TOO_BIG.code() && !ws.isClosed()) {
+      String reason = "message_too_large: at most " + maxMessageBytes + " bytes per message";
+      LOG.info("event=ws_message_too_large client=" + client + " limit=" + maxMessageBytes);
+      ws.close((short) WebSocketCloseStatus.MESSAGE_TOO_BIG.code(),
+          reason.length() > MAX_CLOSE_REASON ? reason.substring(0, MAX_CLOSE_REASON) : reason);
+      return;
+    }
+    LOG.fine("event=ws_error error=" + err.getMessage());
   }
 
   private void send(JsonObject msg) {
@@ -97,36 +202,92 @@ final class WebSocketApi {
     }
   }
 
-  private void error(String ref, ErrorCode code, String message) {
+  private static JsonObject errorMessage(String ref, ErrorCode code, String message) {
     JsonObject e = new JsonObject().put("type", "error").put("code", code.code()).put("message", message);
     if (ref != null) {
       e.put("ref", ref);
     }
-    send(e);
+    return e;
+  }
+
+  private void error(String ref, ErrorCode code, String message) {
+    send(errorMessage(ref, code, message));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static JsonObject parse(String text) {
+    try {
+      return new JsonObject(JacksonCodec.fromParser(JSON.createParser(text), java.util.Map.class));
+    } catch (IOException e) {
+      throw new DecodeException(e.getMessage(), e);
+    }
   }
 
   private void onText(String text) {
     JsonObject msg;
     try {
-      msg = new JsonObject(text);
+      msg = parse(text);
     } catch (DecodeException | ClassCastException e) {
       error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
       return;
     }
     String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
-    switch (String.valueOf(msg.getString("type"))) {
-      case "ping" -> send(new JsonObject().put("type", "pong").put("ref", ref));
-      case "subscribe" -> subscribe(ref, msg.getString("jobId"), false);
-      case "unsubscribe" -> {
-        subscribed.remove(msg.getString("jobId"));
-        wantsResults.remove(msg.getString("jobId"));
-        send(new JsonObject().put("type", "unsubscribed").put("jobId", msg.getString("jobId")).put("ref", ref));
+    try {
+      String type = string(msg, "type");
+      switch (String.valueOf(type)) {
+        case "ping" -> send(new JsonObject().put("type", "pong").put("ref", ref));
+        case "subscribe" -> subscribe(ref, jobId(msg), false);
+        case "unsubscribe" -> {
+          String jobId = jobId(msg);
+          release(jobId);
+          send(new JsonObject().put("type", "unsubscribed").put("jobId", jobId).put("ref", ref));
+        }
+        case "submit" -> submit(ref, msg);
+        case "retry" -> retry(ref, jobId(msg), bool(msg, "results", true), binaryFrames(msg));
+        case "cancel" -> cancel(ref, jobId(msg));
+        default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + type
+            + "' (use submit, retry, cancel, subscribe, unsubscribe, ping)");
       }
-      case "submit" -> submit(ref, msg);
-      case "retry" -> retry(ref, msg.getString("jobId"), msg.getBoolean("results", true));
-      default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + msg.getString("type")
-          + "' (use submit, retry, subscribe, unsubscribe, ping)");
+    } catch (CodedException e) {
+      failed(ref, e);
     }
+  }
+
+  // ---- typed fields: a wrong type is answered, never a silent ClassCastException ----------------
+
+  private static String string(JsonObject msg, String field) {
+    Object v = msg.getValue(field);
+    if (v == null || v instanceof String) {
+      return (String) v;
+    }
+    throw new FieldError(field, "a string");
+  }
+
+  private static String jobId(JsonObject msg) {
+    return string(msg, "jobId");
+  }
+
+  private static boolean bool(JsonObject msg, String field, boolean fallback) {
+    Object v = msg.getValue(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    throw new FieldError(field, "true or false");
+  }
+
+  /** {@code resultFrames}: {@code "json"} (default, base64 in the message) or {@code "binary"}. */
+  private static boolean binaryFrames(JsonObject msg) {
+    String v = msg.getValue("resultFrames") instanceof String s ? s : null;
+    if (msg.getValue("resultFrames") == null || "json".equals(v)) {
+      return false;
+    }
+    if ("binary".equals(v)) {
+      return true;
+    }
+    throw new FieldError("resultFrames", "\"json\" or \"binary\"");
   }
 
   private void subscribe(String ref, String jobId, boolean results) {
@@ -135,58 +296,85 @@ final class WebSocketApi {
       return;
     }
     if (subscribed.size() >= maxSubscriptions && !subscribed.contains(jobId)) {
-      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
+      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " unfinished jobs per socket");
       return;
     }
     vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", jobId)).onSuccess(m -> {
-      if (m.body() == null) {
+      JsonObject job = m.body();
+      if (job == null) {
         error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
+        return;
+      }
+      send(new JsonObject().put("type", "subscribed").put("ref", ref).put("job", job));
+      if (job.getInteger("done", 0) + job.getInteger("failed", 0) == job.getJsonArray("items").size()) {
+        // nothing more will happen to it: its final state, and no subscription to hold
+        send(jobDone(jobId, job));
         return;
       }
       subscribed.add(jobId);
       if (results) {
         wantsResults.add(jobId);
       }
-      send(new JsonObject().put("type", "subscribed").put("ref", ref).put("job", m.body()));
     });
+  }
+
+  private static JsonObject jobDone(String jobId, JsonObject counts) {
+    return new JsonObject().put("type", "job_done").put("jobId", jobId)
+        .put("status", counts.getString("status")).put("done", counts.getInteger("done"))
+        .put("failed", counts.getInteger("failed")).put("retryable", counts.getInteger("retryable"))
+        .put("flagged", counts.getInteger("flagged", 0));
   }
 
   private void submit(String ref, JsonObject msg) {
     OutputOptions output;
     String model;
     JsonArray list;
+    boolean results;
+    boolean binary;
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
-      for (String k : new String[] {"output", "format", "bg", "crop", "crop_margin", "size", "quality", "refine",
-          "colour", "color", "model"}) {
-        if (msg.getValue(k) != null) {
-          params.put(k, String.valueOf(msg.getValue(k)));
+      for (String k : OPTIONS) {
+        Object v = msg.getValue(k);
+        if (v != null && !(v instanceof String || v instanceof Number || v instanceof Boolean)) {
+          throw new FieldError(k, "a string, number or boolean");
+        }
+        if (v != null) {
+          params.put(k, String.valueOf(v));
         }
       }
-      output = OutputOptions.parse(params);
-      model = ModelsApi.resolve(params.get("model"), models);
+      results = bool(msg, "results", true);
+      binary = binaryFrames(msg);
+      if (msg.getValue("images") != null && !(msg.getValue("images") instanceof JsonArray)) {
+        throw new FieldError("images", "an array of {name, data (base64)}");
+      }
       list = msg.getJsonArray("images");
       if (list == null || list.isEmpty()) {
         throw new CodedException(ErrorCode.MISSING_IMAGE, "'images' must be a non-empty array of {name, data (base64)}");
       }
+      for (int i = 0; i < list.size(); i++) {
+        if (!(list.getValue(i) instanceof JsonObject img)) {
+          throw new FieldError("images[" + i + "]", "an object {name, data (base64)}");
+        }
+        if (img.getValue("name") != null && !(img.getValue("name") instanceof String)) {
+          throw new FieldError("images[" + i + "].name", "a string");
+        }
+        if (!(img.getValue("data") instanceof String)) {
+          throw new FieldError("images[" + i + "].data", "a base64 string");
+        }
+      }
+      output = OutputOptions.parse(params);
+      model = ModelsApi.resolve(params.get("model"), models);
     } catch (CodedException e) {
-      error(ref, e.error(), e.getMessage());
-      return;
-    } catch (ClassCastException e) {
-      error(ref, ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
+      failed(ref, e);
       return;
     }
-    boolean results = msg.getBoolean("results", true);
     // each image is decoded and written to disk in turn: the job is acknowledged once all are stored
     JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
       for (int i = 0; i < list.size(); i++) {
-        JsonObject img;
+        JsonObject img = list.getJsonObject(i);
         byte[] data;
         try {
-          img = list.getJsonObject(i);
-          data = Base64.getDecoder().decode(img.getString("data", ""));
-        } catch (ClassCastException e) {
-          throw new CodedException(ErrorCode.INVALID_MESSAGE, "'images' must be an array of {name, data (base64)}");
+          data = Base64.getDecoder().decode(img.getString("data"));
         } catch (IllegalArgumentException e) {
           throw new CodedException(ErrorCode.INVALID_BASE64, "images[" + i + "].data is not valid base64");
         }
@@ -194,27 +382,27 @@ final class WebSocketApi {
       }
     }, inputs -> new JobSubmission(inputs, output, false, "websocket", client, model))
         .onSuccess(job -> {
-          follow(job.getString("id"), results);
+          follow(job.getString("id"), results, binary);
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
         })
         .onFailure(err -> failed(ref, err));
   }
 
   /** {@code retry}: queues the job's retryable failed items again and follows the job on this socket. */
-  private void retry(String ref, String jobId, boolean results) {
+  private void retry(String ref, String jobId, boolean results, boolean binary) {
     if (!JobStore.isValidId(jobId)) {
       error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
       return;
     }
     if (subscribed.size() >= maxSubscriptions && !subscribed.contains(jobId)) {
-      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " jobs per socket");
+      error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " unfinished jobs per socket");
       return;
     }
     // subscribed before asking, so no event of the retried items can slip past
     boolean wasSubscribed = !subscribed.add(jobId);
     vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, new JsonObject().put("id", jobId))
         .onSuccess(m -> {
-          follow(jobId, results);
+          follow(jobId, results, binary);
           send(new JsonObject().put("type", "retried").put("ref", ref).put("retried", m.body().getInteger("retried"))
               .put("job", m.body()));
         })
@@ -226,25 +414,67 @@ final class WebSocketApi {
         });
   }
 
-  private void follow(String jobId, boolean results) {
+  /** {@code cancel}: stops the job's unfinished images (they fail with {@code cancelled}); finished ones stay. */
+  private void cancel(String ref, String jobId) {
+    if (!JobStore.isValidId(jobId)) {
+      error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(JobsVerticle.CANCEL, new JsonObject().put("id", jobId))
+        .onSuccess(m -> send(new JsonObject().put("type", "cancelled").put("ref", ref).put("jobId", jobId)
+            .put("cancelled", m.body().getInteger("cancelled")).put("job", m.body())))
+        .onFailure(err -> failed(ref, err));
+  }
+
+  private void follow(String jobId, boolean results, boolean binary) {
     subscribed.add(jobId);
     if (results) {
       wantsResults.add(jobId);
     }
+    if (binary) {
+      binaryResults.add(jobId);
+    } else {
+      binaryResults.remove(jobId);
+    }
+  }
+
+  /** Forgets a job on this socket: it no longer counts against {@code websocket.maxSubscriptions}. */
+  private void release(String jobId) {
+    subscribed.remove(jobId);
+    wantsResults.remove(jobId);
+    binaryResults.remove(jobId);
+    finished.remove(jobId);
+    pendingReads.remove(jobId);
   }
 
   private void failed(String ref, Throwable err) {
     if (err instanceof CodedException ce) {
-      error(ref, ce.error(), ce.getMessage());
+      JsonObject e = errorMessage(ref, ce.error(), ce.getMessage());
+      if (ce instanceof FieldError fe) {
+        e.put("field", fe.field);
+      }
+      if (ce.retryAfterSecs() > 0) {
+        e.put("retryAfter", ce.retryAfterSecs());
+      }
+      send(e);
     } else {
       ErrorCode code = ErrorCode.orInternal(err instanceof ReplyException re ? re.getMessage() : null);
-      error(ref, code, code.defaultMessage());
+      JsonObject e = errorMessage(ref, code, code.defaultMessage());
+      if (err instanceof JobsVerticle.Refusal r) {
+        e.put("retryAfter", r.retryAfterSecs());
+      }
+      send(e);
     }
   }
 
   private void onItem(JsonObject event) {
     String jobId = event.getString("jobId");
     if (!subscribed.contains(jobId)) {
+      return;
+    }
+    if ("deleted".equals(event.getString("type"))) {
+      release(jobId);
+      send(new JsonObject().put("type", "job_deleted").put("jobId", jobId));
       return;
     }
     send(event);
@@ -254,22 +484,20 @@ final class WebSocketApi {
     JsonObject item = event.getJsonObject("item");
     boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
     if (last) {
-      finished.put(jobId, new JsonObject().put("type", "job_done").put("jobId", jobId)
-          .put("status", event.getString("status")).put("done", event.getInteger("done"))
-          .put("failed", event.getInteger("failed")).put("retryable", event.getInteger("retryable")));
+      finished.put(jobId, jobDone(jobId, event));
     }
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
       int index = item.getInteger("index");
+      boolean binary = binaryResults.contains(jobId);
       pendingReads.merge(jobId, 1, Integer::sum);
       // one handler: separate ones may run out of order when the read completes while they are added
       vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
           .onComplete(ar -> {
+            if (!subscribed.contains(jobId)) {
+              return; // deleted or unsubscribed meanwhile
+            }
             if (ar.succeeded()) {
-              send(new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-                  .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-                  .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-                  .put("cached", item.getBoolean("cached", false))
-                  .put("data", Base64.getEncoder().encodeToString(ar.result().getBytes())));
+              sendResult(jobId, index, item, ar.result(), binary);
             } else {
               error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone");
             }
@@ -280,11 +508,35 @@ final class WebSocketApi {
     maybeJobDone(jobId);
   }
 
-  /** job_done goes after the job's last result, so a client may stop reading when it sees it. */
+  /**
+   * A result as one JSON message with the image in base64, or as a JSON header ({@code "frame":"binary"})
+   * followed by one binary message: job id (16 bytes, the UUID's two longs big-endian), item index
+   * (4 bytes, big-endian), then the image file's bytes.
+   */
+  private void sendResult(String jobId, int index, JsonObject item, Buffer image, boolean binary) {
+    JsonObject header = new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
+        .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+        .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+        .put("cached", item.getBoolean("cached", false)).put("confidence", item.getDouble("confidence"))
+        .put("review", item.getBoolean("review", false));
+    if (!binary) {
+      send(header.put("data", Base64.getEncoder().encodeToString(image.getBytes())));
+      return;
+    }
+    send(header.put("frame", "binary").put("bytes", image.length()));
+    UUID id = UUID.fromString(jobId);
+    ByteBuffer head = ByteBuffer.allocate(BINARY_HEADER_BYTES).putLong(id.getMostSignificantBits())
+        .putLong(id.getLeastSignificantBits()).putInt(index);
+    if (!ws.isClosed()) {
+      ws.writeBinaryMessage(Buffer.buffer(head.array()).appendBuffer(image));
+    }
+  }
+
+  /** job_done goes after the job's last result, so a client may stop reading when it sees it; the job is then released. */
   private void maybeJobDone(String jobId) {
     if (finished.containsKey(jobId) && pendingReads.getOrDefault(jobId, 0) == 0) {
       send(finished.remove(jobId));
-      pendingReads.remove(jobId);
+      release(jobId);
     }
   }
 }
