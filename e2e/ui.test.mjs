@@ -96,8 +96,14 @@ async function freshPhotos(prefix, n) {
 test('single photo at 1280×800: cutout, before/after handle and Download all in view', async () => {
   await page.goto(URL_BASE + '/');
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('model'));
-  const [resp] = await Promise.all([page.waitForResponse(isMatte), page.setInputFiles('#file-single', photos[0])]);
-  singleJobId = resp.headers()['x-job-id'];
+  await page.screenshot({ path: join(SHOTS, 'desktop-single-empty.png') });
+  const answered = page.waitForResponse(isMatte);
+  await page.setInputFiles('#file-single', photos[0]);
+  // while the model works: the photo itself, under a spinner that names it
+  await page.waitForSelector('#single-working:not([hidden])');
+  assert.match(await page.textContent('#single-working'), /astronaut\.png/);
+  await page.screenshot({ path: join(SHOTS, 'desktop-single-working.png') });
+  singleJobId = (await answered).headers()['x-job-id'];
   await page.waitForSelector('#single-result:not([hidden])');
   await resultShown();
   assert.ok(await inView('#dl-png'), 'Download PNG in view at 1280×800');
@@ -237,6 +243,20 @@ test('the batch bar moves between "done" events, and doubtful images are marked'
   await page.screenshot({ path: join(SHOTS, 'desktop-batch.png') });
 });
 
+test('a batch names the files it leaves out: not photos, empty', async () => {
+  const txt = join(tmp, 'prices.txt');
+  writeFileSync(txt, 'not a photo\n');
+  const empty = join(tmp, 'empty.jpg');
+  writeFileSync(empty, '');
+  await page.setInputFiles('#file-batch', [txt, empty, ...await freshPhotos('kept', 1)]);
+  await page.waitForFunction(() => /Skipped/.test(document.getElementById('batch-message').textContent));
+  const text = await page.textContent('#batch-message');
+  assert.match(text, /prices\.txt/);
+  assert.match(text, /empty\.jpg/);
+  assert.equal(await page.locator('#batch-rows tr').count(), 1);
+  await page.waitForFunction(() => document.getElementById('batch-zip').getAttribute('aria-disabled') === 'false');
+});
+
 test('Cancel stops the rest of a batch and keeps the finished images', async () => {
   const files = await freshPhotos('shop', 6);
   await page.setInputFiles('#file-batch', files);
@@ -263,6 +283,7 @@ test('Cancel stops the rest of a batch and keeps the finished images', async () 
   const zip = await page.evaluate(id => fetch(`/api/v1/jobs/${id}/archive`).then(r => r.arrayBuffer()).then(b => b.byteLength),
     cancelledJobId);
   assert.ok(zip > 5000, 'the zip holds the finished cutouts, not only job.json');
+  await page.waitForTimeout(500); // the bar's last step is animated
   await page.screenshot({ path: join(SHOTS, 'desktop-batch-cancelled.png') });
   await page.reload();
   await page.click('#tab-history');

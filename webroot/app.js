@@ -714,6 +714,7 @@ function onBatchMessage(m) {
         + (m.failed - cancelled > 0 ? `, ${m.failed - cancelled} failed` : '') + (cancelled ? `, ${cancelled} cancelled` : '') + '.';
       if (m.flagged) text += ` ${m.flagged} to check by eye (marked “Check”).`;
       if (m.retryable) text += ` ${m.retryable} can be retried.`;
+      if (b.note) text += ' ' + b.note;
       setMessage('batch-message', text, allFailed && !cancelled);
       $('batch-retry').hidden = !m.retryable;
       setZip(m.done > 0 ? b.jobId : null);
@@ -845,8 +846,9 @@ function historyItem(j) {
   actions.appendChild(open);
   if (j.done > 0) {
     const dl = document.createElement('a'); dl.className = 'button download';
-    if (j.source === 'single' && j.total === 1) {
-      dl.href = j.thumb; dl.textContent = 'Download'; dl.download = baseName((j.names || [])[0]) + '.png';
+    if (j.total === 1) {
+      dl.href = j.thumb; dl.textContent = 'Download';
+      dl.download = baseName((j.names || [])[0]) + (j.format === 'jpg' ? '.jpg' : '.png');
     } else {
       dl.href = `/api/v1/jobs/${j.id}/archive`; dl.textContent = 'Download zip'; dl.setAttribute('download', '');
     }

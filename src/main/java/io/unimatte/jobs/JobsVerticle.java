@@ -342,7 +342,8 @@ public final class JobsVerticle extends VerticleBase {
         .put("retryable", job.getInteger("retryable", 0)).put("flagged", flagged(job))
         .put("cancelled", job.containsKey("cancelledAt")).put("finishedAt", job.getLong("finishedAt"))
         .put("model", job.getString("model")).put("names", names).put("thumb", thumb)
-        .put("output", job.getString("output")).put("source", job.getString("source"));
+        .put("output", job.getString("output")).put("format", job.getString("format"))
+        .put("source", job.getString("source"));
   }
 
   private void list(Message<JsonObject> m) {
