@@ -752,7 +752,7 @@ async function cancelBatch() {
 }
 
 // ---- history ---------------------------------------------------------------------------------
-const hist = { offset: 0, open: new Map(), confirming: null, loading: false, timer: null };
+const hist = { offset: 0, open: new Map(), confirming: null, loading: false, timer: null, shown: '' };
 
 function statusBadge(j) {
   const b = document.createElement('span');
@@ -795,6 +795,10 @@ async function loadHistory(opts) {
       return loadHistory(opts);
     }
     if (hist.confirming && quiet) return; // a Delete waits for its confirmation: leave the list as it is
+    const seen = JSON.stringify(page);
+    // nothing changed: the list stays as it is, with the focus and any open job where they are
+    if (quiet && seen === hist.shown && !page.jobs.some(j => hist.open.has(j.id) && (j.status === 'running' || j.status === 'queued'))) return;
+    hist.shown = seen;
     renderHistory(page);
     if (!quiet) setMessage('history-message', '');
   } catch (e) {
