@@ -11,12 +11,17 @@ stage of the `X-Timing` header (`decode=12;queue=340;infer=2100;encode=45`, ms).
 Usage:
   python3 bench/loadgen.py --url http://127.0.0.1:8080 --images ../shared/testdata/photos \\
       [--concurrency 1,4,16] [--rounds 2] [--warmup 2] [--out-dir DIR] [--timeout 120] \\
-      [--query output=alpha] [--max-requests 5000] [--deadline 1800]
+      [--query output=alpha] [--max-requests 5000] [--deadline 1800] [--no-expect]
 
 Safety: only loopback targets are accepted (127.0.0.0/8, localhost, ::1). Every run
 is bounded: at most --max-requests HTTP requests in all (warm-up and retries
 included) and at most --deadline seconds of wall time; past either, no new request
 is started and the affected levels are marked "truncated".
+
+Uploads are sent the way curl sends them: a body over 1 MiB goes with
+`Expect: 100-continue`, and is sent after the server's `100 Continue` (or after
+1 s without an answer, as curl does); a final answer instead of the 100 is taken
+as it is, without sending the body. --no-expect sends every body at once.
 
 A 503 answer is retried after its Retry-After seconds (default 1 s, at most
 --max-retry-after s), up to --max-retries times per image; the latency of an image
@@ -30,7 +35,9 @@ import ipaddress
 import json
 import mimetypes
 import os
+import select
 import signal
+import socket
 import statistics
 import sys
 import threading
@@ -44,6 +51,9 @@ IMG_EXT = ('.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff')
 MIME = {'.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg',
         '.webp': 'image/webp', '.bmp': 'image/bmp', '.gif': 'image/gif',
         '.tif': 'image/tiff', '.tiff': 'image/tiff'}
+# curl sends `Expect: 100-continue` for bodies over 1 MiB and waits up to 1 s for the 100
+EXPECT_OVER_BYTES = 1024 * 1024
+EXPECT_WAIT_S = 1.0
 CT_EXT = {'image/png': '.png', 'image/jpeg': '.jpg', 'image/webp': '.webp',
           'application/json': '.json', 'text/plain': '.txt'}
 
@@ -213,6 +223,22 @@ class Client:
                     pass
             self.conns = []
 
+    def _post(self, c, body, body_ct):
+        """POSTs like curl: over 1 MiB with Expect: 100-continue, the body after the 100."""
+        expect = not self.args.no_expect and len(body) > EXPECT_OVER_BYTES
+        c.putrequest('POST', self.path, skip_accept_encoding=True)
+        c.putheader('Content-Type', body_ct)
+        c.putheader('Content-Length', str(len(body)))
+        c.putheader('Accept', '*/*')
+        c.putheader('Connection', 'keep-alive')
+        if expect:
+            c.putheader('Expect', '100-continue')
+        c.endheaders()
+        if expect and not await_continue(c.sock, EXPECT_WAIT_S):
+            return c.getresponse()  # answered before the body: it is not sent
+        c.send(body)
+        return c.getresponse()
+
     def one(self, image):
         """Send one image until a non-503 answer (or budget/retries run out).
 
@@ -231,10 +257,7 @@ class Client:
             attempt += 1
             try:
                 c = self._conn()
-                c.request('POST', self.path, body=body,
-                          headers={'Content-Type': body_ct, 'Accept': '*/*',
-                                   'Connection': 'keep-alive'})
-                r = c.getresponse()
+                r = self._post(c, body, body_ct)
                 payload = r.read()
                 status = r.status
                 hdr = {k.lower(): v for k, v in r.getheaders()}
@@ -268,6 +291,30 @@ class Client:
             break
         res['ms'] = (time.perf_counter() - t0) * 1000.0
         return res
+
+
+def await_continue(sock, wait_s):
+    """Waits up to wait_s for an interim `100 Continue` and consumes it. True: send the body (the
+    100 came, or the wait ran out, as curl does); False: a final answer came first (left unread
+    for http.client to parse)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True
+        ready, _, _ = select.select([sock], [], [], left)
+        if not ready:
+            return True
+        data = sock.recv(4096, socket.MSG_PEEK)
+        if not data:
+            return False  # closed: getresponse reports it
+        if len(data) >= 12 and data[9:12] != b'100':
+            return False
+        end = data.find(b'\r\n\r\n')
+        if len(data) >= 12 and end >= 0:
+            sock.recv(end + 4)
+            return True
+        time.sleep(0.001)  # part of the interim answer so far
 
 
 def health(host, port, base, timeout):
@@ -409,6 +456,8 @@ def main(argv=None):
     ap.add_argument('--deadline', type=float, default=1800.0,
                     help='hard cap on the whole run in s (default %(default)s)')
     ap.add_argument('--json-out', default=None, help='also append the JSON lines to this file')
+    ap.add_argument('--no-expect', action='store_true',
+                    help='send every body at once, without Expect: 100-continue (curl -H "Expect:")')
     args = ap.parse_args(argv)
 
     try:
@@ -440,9 +489,9 @@ def main(argv=None):
     hostport = '[%s]:%d' % (host, port) if ':' in host else '%s:%d' % (host, port)
     budget = Budget(args.max_requests, args.deadline)
     client = Client(args, host, port, path, budget)
-    print('loadgen: POST http://%s%s images=%d (%s) levels=%s rounds=%d warmup=%d' % (
+    print('loadgen: POST http://%s%s images=%d (%s) levels=%s rounds=%d warmup=%d expect=%s' % (
         hostport, path, len(images), args.images, ','.join(map(str, levels)), args.rounds,
-        args.warmup), flush=True)
+        args.warmup, 'off' if args.no_expect else 'over-1MiB'), flush=True)
 
     if args.warmup:
         t0 = time.perf_counter()

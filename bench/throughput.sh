@@ -11,7 +11,8 @@
 #   pairs, e.g. --env UNIMATTE_MAX_BATCH_SIZE=8, and --server-arg arguments for run.sh,
 #   e.g. --server-arg --inference.maxBatchSize=8), waits for GET /health to answer 200
 #   with "status":"ready" (default timeout 600 s), runs bench/loadgen.py at each
-#   concurrency over the images (default ../shared/testdata/photos), stops the server,
+#   concurrency over the images (default ../shared/testdata/photos; uploads sent as curl
+#   sends them, with Expect: 100-continue over 1 MiB), stops the server,
 #   then (unless --skip-peer) installs and runs the peer on the same images with the
 #   same number of rounds, sequentially, as a shop script would. Prints a summary and
 #   the ratio ours/peer images/s per concurrency (peer: warm images/s, first image

@@ -202,6 +202,28 @@ test('a page single appears in History after a reload, and the last cutout comes
   assert.equal(await page.locator(`${li} img.thumb`).count(), 1, 'a thumbnail of the cutout');
 });
 
+test('the product layout control asks the server to scale and centre the subject', async () => {
+  // after the reload the cutout on screen came from History, without its photo: pick one again
+  await page.click('#tab-single');
+  await Promise.all([page.waitForResponse(isMatte), page.setInputFiles('#file-single', photos[0])]);
+  await resultShown();
+  const [r] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#layout', '60%|center')]);
+  assert.equal(r.status(), 200);
+  const q = new URL(r.url()).searchParams;
+  assert.equal(q.get('scale'), '60%');
+  assert.equal(q.get('position'), 'center');
+  const w = Number(r.headers()['x-width']);
+  const h = Number(r.headers()['x-height']);
+  const fw = Number(r.headers()['x-foreground-width']);
+  const fh = Number(r.headers()['x-foreground-height']);
+  assert.ok(Math.abs(Math.max(fw, fh) - 0.6 * Math.max(w, h)) <= 4, `subject ${fw}x${fh} on ${w}x${h}`);
+  await resultShown();
+  await page.screenshot({ path: join(SHOTS, 'desktop-layout.png') });
+  const [back] = await Promise.all([page.waitForResponse(isMatte), page.selectOption('#layout', '')]);
+  assert.equal(new URL(back.url()).searchParams.get('scale'), null, 'as photographed: no layout sent');
+  await resultShown();
+});
+
 test('the batch bar moves between "done" events, and doubtful images are marked', async () => {
   await page.click('#tab-batch');
   // a white sheet is a sure subject for the tiny model, a grey wall one it finds nothing in

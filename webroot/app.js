@@ -207,10 +207,16 @@ let bgImage = null;
 let comparePos = 50;
 let afterUrl = null;
 
+// "product layout": the server scales and places the subject on the canvas (scale=, position=); with a layout
+// the crop is the server's too, since cropping the laid-out image here would undo the layout
+function layout() { const [scale, position] = $('layout').value.split('|'); return scale ? { scale, position } : null; }
+
 async function matte(file, params) {
   const fd = new FormData(); fd.append('image', file, file.name);
   const q = new URLSearchParams(params || {});
   if (chosenModel()) q.set('model', chosenModel());
+  const l = layout();
+  if (l) { q.set('scale', l.scale); q.set('position', l.position); if ($('crop').checked) q.set('crop', 'true'); }
   let r;
   try {
     r = await fetch('/api/v1/matte' + (q.toString() ? '?' + q : ''), { method: 'POST', body: fd });
@@ -334,7 +340,7 @@ async function renderSingle() {
   $('single-review').textContent = s.review
     ? `The model was unsure about this photo (confidence ${percent(s.confidence || 0)}). Check the edges before using it.` : '';
   const crop = $('crop').checked;
-  const before = s.beforeUrl && !crop;
+  const before = s.beforeUrl && !crop && !layout();
   $('compare').classList.toggle('no-before', !before);
   if (s.beforeUrl) $('single-before').src = s.beforeUrl;
   else $('single-before').removeAttribute('src');
@@ -407,7 +413,7 @@ function subjectBox(img) {
 // the cutout composed on the chosen background (and crop), as a canvas
 function composeSingle(forceOpaque) {
   const img = single.cutout;
-  const box = $('crop').checked ? subjectBox(img) : { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight };
+  const box = $('crop').checked && !layout() ? subjectBox(img) : { x: 0, y: 0, w: img.naturalWidth, h: img.naturalHeight };
   const c = document.createElement('canvas'); c.width = box.w; c.height = box.h;
   const g = c.getContext('2d');
   if (bgChoice === 'photo' && bgImage) {
@@ -989,7 +995,8 @@ $('bg-photo').addEventListener('change', async () => {
   try { bgImage = await loadImage(URL.createObjectURL(f)); chooseBackground('photo'); }
   catch (e) { setMessage('single-message', `“${f.name}” cannot be used as a background: it is not a photo this browser can show.`, true); }
 });
-$('crop').addEventListener('change', renderSingle);
+$('crop').addEventListener('change', () => { if (layout() && single && single.file) processSingle([single.file]); else renderSingle(); });
+$('layout').addEventListener('change', () => { if (single && single.file) processSingle([single.file]); });
 $('dl-png').addEventListener('click', e => saveAs(e.currentTarget, () => composeSingle(false), 'image/png', '.png'));
 $('dl-jpg').addEventListener('click', e => saveAs(e.currentTarget, () => composeSingle(true), 'image/jpeg', '.jpg', 0.92));
 $('dl-alpha').addEventListener('click', e => saveAs(e.currentTarget, matteCanvas, 'image/png', '.matte.png'));

@@ -51,9 +51,10 @@ public final class Main {
    * build ({@link #BUILT_IN}) whose folder lacks {@code model.json} or the SavedModel. A front
    * ({@code descriptorsOnly}) only needs to know the models' inputs: it writes the missing
    * {@code model.json} files and downloads nothing. A failure is one log line; the model is then
-   * reported as failed and the others still start.
+   * reported as failed and the others still start. (Also run by the command-line tool before it loads
+   * the models in-process.)
    */
-  static void importMissingModels(JsonObject models, boolean descriptorsOnly) {
+  public static void importMissingModels(JsonObject models, boolean descriptorsOnly) {
     if (!models.getBoolean("autoImport", true)) {
       return;
     }

@@ -1,8 +1,10 @@
 package io.unimatte;
 
+import io.unimatte.api.BindCheck;
 import io.unimatte.api.HttpVerticle;
 import io.unimatte.api.MetricsApi;
 import io.unimatte.cache.CacheMeters;
+import io.unimatte.api.InFlightBudget;
 import io.unimatte.cache.ResultCache;
 import io.unimatte.cluster.ClusterBootstrap;
 import io.unimatte.cluster.ClusterMembership;
@@ -146,22 +148,29 @@ public final class UnimatteServer {
     return AppConfig.requireLong(inference, "queueTimeoutMs") + AppConfig.requireLong(inference, "batchTimeoutMs");
   }
 
+  /** The one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket, the CLI). */
+  private static MattingService pipeline(Vertx vertx, AppConfig config, ModelCatalog catalog, ResultCache cache) {
+    return MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config), cache);
+  }
+
   private static Future<String> deployApi(Vertx vertx, AppConfig config, ModelCatalog catalog) {
     JsonObject httpConfig = config.json();
     int instances = AppConfig.requireInt(config.section("server"), "httpInstances");
     ResultCache cache = ResultCache.fromConfig(config.section("cache"));
     MetricsApi.bind(new CacheMeters(cache));
-    // one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket)
-    MattingService service = MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config),
-        cache);
+    // one budget for every HTTP instance: they share the heap
+    InFlightBudget budget = InFlightBudget.of(AppConfig.requireLong(config.section("server"), "maxInFlightBytes"),
+        AppConfig.requireLong(config.section("server"), "maxRequestBytes"));
+    MetricsApi.bind(budget);
+    MattingService service = pipeline(vertx, config, catalog, cache);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
         .onSuccess(id -> vertx.sharedData().<String, String>getLocalMap(JOBS_DEPLOYMENT).put(JOBS_DEPLOYMENT, id))
-        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog),
+        .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog, budget),
             new DeploymentOptions().setConfig(httpConfig).setInstances(instances)))
         .onSuccess(id -> {
           LOG.info("event=http_listening host=" + config.section("server").getString("host")
               + " port=" + config.section("server").getInteger("port"));
-          HttpVerticle.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
+          BindCheck.insecureBindWarning(httpConfig).ifPresent(LOG::warning);
         });
   }
 
@@ -235,6 +244,24 @@ public final class UnimatteServer {
           LOG.info("event=ready models=" + catalog.models().keySet() + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
           return null;
         });
+  }
+
+  /**
+   * The served models and the matting pipeline in this process, without HTTP, jobs or a cluster:
+   * the command-line tool's embedded mode. Completes when every model that can load is warm (fails
+   * when none can), with the same pipeline and result cache the server's ways in use; the caller
+   * closes the service and then {@code vertx}.
+   */
+  public static Future<MattingService> deployEmbedded(Vertx vertx, AppConfig config, SessionFactory sessions) {
+    long t0 = System.nanoTime();
+    InferenceVerticle.registerCodecs(vertx.eventBus());
+    ModelCatalog catalog = ModelCatalog.fromConfig(config.section("models"));
+    markLoading(vertx, catalog);
+    return deployModels(vertx, config, catalog, sessions).map(v -> {
+      LOG.info("event=ready role=embedded models=" + catalog.models().keySet() + " coldStartMs="
+          + (System.nanoTime() - t0) / 1_000_000);
+      return pipeline(vertx, config, catalog, ResultCache.fromConfig(config.section("cache")));
+    });
   }
 
   /** Marks every model loading (or failed, when its folder was unusable) for {@code /health}. */

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.unimatte.config.AppConfig;
 import io.unimatte.error.ErrorCode;
+import io.unimatte.jobs.Viewer;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Cookie;
@@ -40,6 +41,9 @@ import java.util.logging.Logger;
  * window per key (per client address when keys are off); answers carry
  * {@code X-RateLimit-Limit/Remaining/Reset}. Both tables are bounded and expire. One instance per
  * Vert.x ({@link #shared}): every HTTP verticle instance shares its windows and sessions.
+ *
+ * <p>Jobs belong to the key that created them ({@link #viewer}); keys in {@code security.adminKeys}
+ * are keys too and may see every job.
  */
 final class AccessControl implements Handler<RoutingContext>, Shareable {
   private static final Logger LOG = Logger.getLogger(AccessControl.class.getName());
@@ -54,6 +58,7 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
   private static final String CLIENT = "unimatte.client";
   private static final String VIA = "unimatte.via";
   private static final String SESSION = "unimatte.session";
+  private static final String ADMIN = "unimatte.admin";
   private static final int TOKEN_BYTES = 32;
   private static final int KEY_ID_BYTES = 8;
   /** Bounds of the tables: far above honest use, small enough that a flood cannot fill the heap. */
@@ -61,12 +66,12 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
   private static final long MAX_SESSIONS = 100_000;
   private static final String LOGIN_PAGE = "login.html";
 
-  /** A configured key: an id for buckets and job owners, and its digest for the comparison. */
-  private record Key(String id, byte[] digest) {
+  /** A configured key: an id for buckets and job owners, its digest for the comparison, whether it sees every job. */
+  private record Key(String id, byte[] digest, boolean admin) {
   }
 
-  /** A logged-in browser: who it is and until when. */
-  record Session(String client, long expiresAt) {
+  /** A logged-in browser: who it is, whether it logged in with an admin key, and until when. */
+  record Session(String client, boolean admin, long expiresAt) {
   }
 
   /** How a request was checked. */
@@ -81,13 +86,9 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
   private final SecureRandom random = new SecureRandom();
 
   private AccessControl(JsonObject security) {
-    JsonArray list = security.getJsonArray("apiKeys", new JsonArray());
-    list.forEach(k -> {
-      if (k != null && !String.valueOf(k).isBlank()) {
-        byte[] digest = sha256(String.valueOf(k));
-        keys.add(new Key(HexFormat.of().formatHex(digest, 0, KEY_ID_BYTES), digest));
-      }
-    });
+    // admin keys first: a key listed in both lists is an admin key
+    addKeys(security.getJsonArray("adminKeys", new JsonArray()), true);
+    addKeys(security.getJsonArray("apiKeys", new JsonArray()), false);
     this.perMinute = AppConfig.requireInt(security, "rateLimitPerMinute");
     this.failedPerMinute = AppConfig.requireInt(security, "failedKeyAttemptsPerMinute");
     this.sessionSeconds = AppConfig.requireLong(security, "sessionMaxAgeSeconds");
@@ -96,6 +97,15 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
     }
     this.windows = Caffeine.newBuilder().maximumSize(MAX_WINDOWS).expireAfterWrite(Duration.ofMillis(2 * WINDOW_MS)).build();
     this.sessions = Caffeine.newBuilder().maximumSize(MAX_SESSIONS).expireAfterWrite(Duration.ofSeconds(sessionSeconds)).build();
+  }
+
+  private void addKeys(JsonArray list, boolean admin) {
+    list.forEach(k -> {
+      if (k != null && !String.valueOf(k).isBlank()) {
+        byte[] digest = sha256(String.valueOf(k));
+        keys.add(new Key(HexFormat.of().formatHex(digest, 0, KEY_ID_BYTES), digest, admin));
+      }
+    });
   }
 
   /** The access control of this Vert.x instance, made from {@code security} on first use. */
@@ -190,7 +200,7 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
     random.nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
     long expiresAt = System.currentTimeMillis() + sessionSeconds * 1000;
-    sessions.put(tokenId(token), new Session(clientId(ctx), expiresAt));
+    sessions.put(tokenId(token), new Session(clientId(ctx), Boolean.TRUE.equals(ctx.get(ADMIN)), expiresAt));
     ctx.response().addCookie(cookie(ctx, COOKIE, token, sessionSeconds));
     ctx.response().addCookie(cookie(ctx, LEGACY_COOKIE, "", 0));
     LOG.info("event=login client=" + clientId(ctx) + " maxAgeSeconds=" + sessionSeconds);
@@ -231,11 +241,28 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
     return id != null ? id : "ip:" + ctx.request().remoteAddress().host();
   }
 
+  /**
+   * Whose jobs the request may see and acts for, once checked: its key's (an admin key sees every
+   * job); with keys off the one shared owner, who sees every job.
+   */
+  static Viewer viewer(RoutingContext ctx) {
+    Outcome via = ctx.get(VIA);
+    if (via == Outcome.OPEN) {
+      return Viewer.open();
+    }
+    if (via != Outcome.KEY && via != Outcome.SESSION) {
+      // not checked (a route outside the guard): fail closed, never the shared owner
+      throw new IllegalStateException("the request's key was not checked");
+    }
+    return new Viewer(ctx.get(CLIENT), Boolean.TRUE.equals(ctx.get(ADMIN)));
+  }
+
   /** Checks what the request carries and records who it is ({@link #clientId}). */
   private Outcome check(RoutingContext ctx) {
     String address = "ip:" + ctx.request().remoteAddress().host();
     Outcome outcome = Outcome.OPEN;
     String client = address;
+    boolean admin = false;
     if (enabled()) {
       // a key given explicitly wins over the session cookie (logging in again while logged in)
       String key = presentedKey(ctx.request());
@@ -243,6 +270,7 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
       if (key == null && s != null) {
         outcome = Outcome.SESSION;
         client = s.client();
+        admin = s.admin();
         ctx.put(SESSION, s);
       } else if (key == null) {
         outcome = Outcome.MISSING;
@@ -257,12 +285,14 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
           LOG.info("event=invalid_api_key client=" + address + " failuresThisMinute=" + failures);
         } else {
           outcome = Outcome.KEY;
-          client = "key:" + k.id();
+          client = Viewer.KEY_PREFIX + k.id();
+          admin = k.admin();
         }
       }
     }
     ctx.put(CLIENT, client);
     ctx.put(VIA, outcome);
+    ctx.put(ADMIN, admin);
     return outcome;
   }
 

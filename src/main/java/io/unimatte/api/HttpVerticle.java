@@ -4,7 +4,6 @@ import io.unimatte.config.AppConfig;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.service.MattingService;
-import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
@@ -18,9 +17,7 @@ import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
@@ -37,15 +34,18 @@ public final class HttpVerticle extends VerticleBase {
 
   private final MattingService service;
   private final ModelCatalog models;
+  private final InFlightBudget budget;
   private HttpServer server;
 
   /**
    * @param service the matting pipeline with its result cache, shared by every instance
    * @param models  the served models
+   * @param budget  bytes of bodies and WebSocket messages in memory at once, shared by every instance
    */
-  public HttpVerticle(MattingService service, ModelCatalog models) {
+  public HttpVerticle(MattingService service, ModelCatalog models, InFlightBudget budget) {
     this.service = service;
     this.models = models;
+    this.budget = budget;
   }
 
   @Override
@@ -57,14 +57,23 @@ public final class HttpVerticle extends VerticleBase {
         .setHost(AppConfig.requireString(http, "host"))
         .setPort(AppConfig.requireInt(http, "port"))
         .setMaxWebSocketMessageSize(maxMessage)
-        .setMaxWebSocketFrameSize(maxMessage));
+        .setMaxWebSocketFrameSize(maxMessage)
+        // 100 Continue only once the head passed the checks (BodyCollector), never before them
+        .setHandle100ContinueAutomatically(false));
     return server.requestHandler(router(all)).listen();
   }
 
   private Router router(JsonObject all) {
     JsonObject http = all.getJsonObject("server");
     JsonObject security = all.getJsonObject("security");
+    BodyCollector uploads = new BodyCollector(vertx, AppConfig.requireLong(http, "maxRequestBytes"), budget,
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "idleTimeoutSeconds")),
+        TimeUnit.SECONDS.toMillis(AppConfig.requireLong(http, "bodyTimeoutSeconds")));
     Router router = Router.router(vertx);
+    // first and without a path: matching a path decodes it, and a bad %-escape there would fail the
+    // router itself (a stack trace, a plain-text 400) instead of one JSON error
+    router.route().handler(HttpVerticle::checkPath);
+    router.route().handler(uploads::guard);
     JsonArray origins = security.getJsonArray("corsAllowedOrigins", new JsonArray());
     if (!origins.isEmpty()) {
       // closed by default: without this handler browsers refuse cross-origin calls
@@ -96,47 +105,28 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/health").handler(new HealthApi(vertx, models)::handle);
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
     MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
-    BodyCollector uploads = new BodyCollector(AppConfig.requireLong(http, "maxRequestBytes"));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
     MatteApi.mount(router, vertx, all, uploads, service, input, models);
-    JobsApi.mount(router, vertx, all, uploads, models);
-    RemoveBgApi.mount(router, uploads, service, input, models);
-    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, models));
+    JobsApi.mount(router, vertx, all, uploads, input, models);
+    RemoveBgApi.mount(router, uploads, service, input, models, all.getJsonObject("removebg"));
+    router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models, budget));
     router.route("/*").handler(StaticHandler.create(FileSystemAccess.RELATIVE, webroot));
     router.route().failureHandler(HttpVerticle::failure);
+    router.errorHandler(400, ctx -> ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "malformed request", 0));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "no such resource: " + ctx.request().path(), 0));
     router.errorHandler(405, ctx -> ApiErrors.send(ctx, ErrorCode.METHOD_NOT_ALLOWED,
         ctx.request().method() + " is not allowed on " + ctx.request().path(), 0));
     return router;
   }
 
-  /**
-   * The warning to log when {@code server.host} is reachable from other machines while no API key
-   * is configured (anyone on the network may use the server), or empty.
-   */
-  public static Optional<String> insecureBindWarning(JsonObject config) {
-    String host = AppConfig.requireString(config.getJsonObject("server"), "host").trim();
-    boolean keys = config.getJsonObject("security").getJsonArray("apiKeys", new JsonArray()).stream()
-        .anyMatch(k -> k != null && !String.valueOf(k).isBlank());
-    if (keys || isLoopback(host)) {
-      return Optional.empty();
-    }
-    return Optional.of("event=insecure_bind host=" + host + " port=" + config.getJsonObject("server").getValue("port")
-        + " apiKeys=0 message=\"listening beyond this machine without API keys: anyone who can reach it may use"
-        + " the server; set security.apiKeys, or server.host=127.0.0.1\"");
-  }
-
-  private static boolean isLoopback(String host) {
-    if (host.equalsIgnoreCase("localhost")) {
-      return true;
-    }
-    // literals only, no DNS: a host name other than localhost counts as reachable
-    byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+  private static void checkPath(RoutingContext ctx) {
     try {
-      return literal != null && InetAddress.getByAddress(literal).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false;
+      ctx.normalizedPath();
+    } catch (IllegalArgumentException e) {
+      ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "the request path has a bad percent-encoding", 0);
+      return;
     }
+    ctx.next();
   }
 
   private static void failure(RoutingContext ctx) {

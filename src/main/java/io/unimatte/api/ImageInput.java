@@ -21,21 +21,31 @@ import java.util.Map;
  * the SSRF-guarded {@link UrlFetcher}). Parsing runs on a worker thread, never on the event loop.
  */
 final class ImageInput {
-  /** The parameter names a way in uses for the file, its base64 and its URL. */
-  record Fields(String file, String base64, String url) {
+  /**
+   * The parameter names a way in uses for the file, its base64 and its URL, and for the background
+   * photo's file (a multipart file, or base64 as a text parameter) and URL.
+   */
+  record Fields(String file, String base64, String url, String bgFile, String bgUrl) {
   }
 
-  /** {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}. */
-  static final Fields MATTE = new Fields("image", "image_b64", "image_url");
-  /** {@code /v1.0/removebg}: {@code image_file}, {@code image_file_b64}, {@code image_url}. */
-  static final Fields REMOVE_BG = new Fields("image_file", "image_file_b64", "image_url");
+  /**
+   * {@code /api/v1/matte}: {@code image}, {@code image_b64}, {@code image_url}; {@code bg_image},
+   * {@code bg_image_url}.
+   */
+  static final Fields MATTE = new Fields("image", "image_b64", "image_url", "bg_image", "bg_image_url");
+  /**
+   * {@code /v1.0/removebg}: {@code image_file}, {@code image_file_b64}, {@code image_url};
+   * {@code bg_image_file}, {@code bg_image_url}.
+   */
+  static final Fields REMOVE_BG = new Fields("image_file", "image_file_b64", "image_url", "bg_image_file",
+      "bg_image_url");
 
   /**
    * A parsed request: its text parameters (form fields and JSON members first, then the query string),
-   * the image bytes it carried directly (file field or raw body), if any, and the file's name when the
-   * multipart part gave one.
+   * the image bytes it carried directly (file field or raw body), if any, the file's name when the
+   * multipart part gave one, and the background photo's bytes when it came as a multipart file.
    */
-  record Form(Map<String, String> params, byte[] file, String filename) {
+  record Form(Map<String, String> params, byte[] file, String filename, byte[] bgFile) {
   }
 
   private final Vertx vertx;
@@ -49,7 +59,7 @@ final class ImageInput {
   /** Parses the collected body ({@link BodyCollector}) and the query string. */
   Future<Form> form(RoutingContext ctx, Fields fields) {
     String type = ctx.request().getHeader("Content-Type");
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    byte[] body = BodyCollector.body(ctx);
     Map<String, String> query = query(ctx);
     return vertx.executeBlocking(() -> parse(type, body, query, fields), false);
   }
@@ -68,11 +78,14 @@ final class ImageInput {
     }
     String b64 = form.params().get(fields.base64());
     if (b64 != null) {
-      try {
-        return Future.succeededFuture(Base64.getMimeDecoder().decode(b64));
-      } catch (IllegalArgumentException e) {
-        return Future.failedFuture(new CodedException(ErrorCode.INVALID_BASE64, fields.base64() + " is not valid base64"));
-      }
+      // tens of megabytes of base64 take tens of milliseconds: not on the event loop
+      return vertx.executeBlocking(() -> {
+        try {
+          return Base64.getMimeDecoder().decode(b64);
+        } catch (IllegalArgumentException e) {
+          throw new CodedException(ErrorCode.INVALID_BASE64, fields.base64() + " is not valid base64");
+        }
+      }, false);
     }
     String url = form.params().get(fields.url());
     if (url != null) {
@@ -83,11 +96,43 @@ final class ImageInput {
         + "' or a URL in '" + fields.url() + "'"));
   }
 
+  /**
+   * The background photo ({@code fields.bgFile()} as a multipart file or base64 text, or fetched from
+   * {@code fields.bgUrl()} through the same guarded fetcher as images); null when the request has none.
+   */
+  Future<byte[]> background(Form form, Fields fields) {
+    String b64 = form.params().get(fields.bgFile());
+    String url = form.params().get(fields.bgUrl());
+    boolean file = form.bgFile() != null || b64 != null && !b64.isBlank();
+    if (file && url != null && !url.isBlank()) {
+      return Future.failedFuture(new CodedException(ErrorCode.INVALID_PARAMETER, "give " + fields.bgFile() + " or "
+          + fields.bgUrl() + ", not both"));
+    }
+    if (form.bgFile() != null) {
+      return Future.succeededFuture(form.bgFile());
+    }
+    if (file) {
+      try {
+        return Future.succeededFuture(Base64.getMimeDecoder().decode(b64));
+      } catch (IllegalArgumentException e) {
+        return Future.failedFuture(new CodedException(ErrorCode.INVALID_BASE64, fields.bgFile()
+            + " is neither a file upload nor valid base64"));
+      }
+    }
+    return url == null || url.isBlank() ? Future.succeededFuture() : fetch(url, fields.bgUrl());
+  }
+
+  /** Fetches {@code url} through the SSRF guard; errors name {@code param}. */
+  Future<byte[]> fetch(String url, String param) {
+    return urls.fetch(url, param);
+  }
+
   static Form parse(String type, byte[] body, Map<String, String> query, Fields fields) {
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
     Map<String, String> params = new HashMap<>();
     byte[] file = null;
     String filename = null;
+    byte[] bgFile = null;
     switch (media) {
       case "multipart/form-data" -> {
         boolean named = false;
@@ -99,6 +144,8 @@ final class ImageInput {
               named = part.filename() != null;
               filename = part.filename();
             }
+          } else if (fields.bgFile().equals(part.name()) && part.filename() != null) {
+            bgFile = part.data();
           } else if (part.name() != null) {
             params.putIfAbsent(part.name(), part.text());
           }
@@ -108,8 +155,7 @@ final class ImageInput {
         for (String pair : new String(body, StandardCharsets.US_ASCII).split("&")) {
           int eq = pair.indexOf('=');
           if (eq > 0) {
-            params.putIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            params.putIfAbsent(formDecode(pair.substring(0, eq)), formDecode(pair.substring(eq + 1)));
           }
         }
       }
@@ -140,7 +186,17 @@ final class ImageInput {
       }
     }
     query.forEach(params::putIfAbsent);
-    return new Form(params, file, filename);
+    return new Form(params, file, filename, bgFile);
+  }
+
+  /** One name or value of a urlencoded form; a bad {@code %} escape is the client's error, not ours. */
+  private static String formDecode(String s) {
+    try {
+      return URLDecoder.decode(s, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new CodedException(ErrorCode.INVALID_PARAMETER,
+          "the form is not valid application/x-www-form-urlencoded: a '%' must be followed by two hex digits");
+    }
   }
 
   private static CodedException unsupported(Fields fields, String media) {

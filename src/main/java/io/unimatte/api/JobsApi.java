@@ -7,6 +7,7 @@ import io.unimatte.jobs.JobInputs;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.jobs.Viewer;
 import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
@@ -31,33 +32,44 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip) → 202;
+ * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip, options in the query,
+ * a background photo for every image as a {@code bg_image} part or {@code ?bg_image_url=}) → 202;
  * {@code GET /api/v1/jobs} (history, newest first, paged); {@code GET|DELETE /api/v1/jobs/{id}} (DELETE stops
  * its running work first); {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive}
  * (zip); {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202;
  * {@code POST /api/v1/jobs/{id}/cancel} (stop the unfinished images, keep the rest) → 200.
- * Every image is written to disk before the job is acknowledged (see {@link JobInputs}).
+ * Every image is written to disk before the job is acknowledged (see {@link JobInputs}). A job is
+ * its creator's: every route answers 404 {@code job_not_found} for another client's job.
  */
 final class JobsApi {
   private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());
   private final Vertx vertx;
+  private final ImageInput input;
   private final ModelCatalog models;
+  /** The multipart part and the query parameter that carry one background photo for every image. */
+  private static final String BG_IMAGE = "bg_image";
+  private static final String BG_IMAGE_URL = "bg_image_url";
   private final Path outputsDir;
   private final int maxZipEntries;
   private final long maxZipBytes;
   private final int maxItems;
+  /** Zip entries larger than this are left out, as a single image that large would be refused. */
+  private final long maxEntryBytes;
 
-  private JobsApi(Vertx vertx, JsonObject jobs, ModelCatalog models) {
+  private JobsApi(Vertx vertx, JsonObject jobs, JsonObject imaging, ImageInput input, ModelCatalog models) {
     this.vertx = vertx;
+    this.input = input;
     this.models = models;
+    this.maxEntryBytes = AppConfig.requireLong(imaging, "maxBytes");
     this.outputsDir = Path.of(AppConfig.requireString(jobs, "outputsDir"));
     this.maxZipEntries = AppConfig.requireInt(jobs, "maxZipEntries");
     this.maxZipBytes = AppConfig.requireLong(jobs, "maxZipBytes");
     this.maxItems = AppConfig.requireInt(jobs, "maxItemsPerJob");
   }
 
-  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ModelCatalog models) {
-    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), models);
+  static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, ImageInput input,
+                    ModelCatalog models) {
+    JobsApi api = new JobsApi(vertx, config.getJsonObject("jobs"), config.getJsonObject("imaging"), input, models);
     router.post("/api/v1/jobs").handler(uploads).handler(api::create);
     router.get("/api/v1/jobs").handler(api::list);
     router.get("/api/v1/jobs/:id").handler(api::get);
@@ -135,16 +147,30 @@ final class JobsApi {
           "send multipart/form-data with fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip"));
       return;
     }
-    byte[] body = ctx.<Buffer>get(BodyCollector.KEY).getBytes();
+    byte[] body = BodyCollector.body(ctx);
     String client = AccessControl.clientId(ctx);
-    submit(vertx, outputsDir, maxItems, inputs -> {
+    String bgUrl = ctx.request().getParam(BG_IMAGE_URL);
+    // the background photo is fetched before anything is stored: a bad URL refuses the whole job
+    Future<byte[]> fetchedBg = bgUrl == null || bgUrl.isBlank() ? Future.succeededFuture(null)
+        : input.fetch(bgUrl, BG_IMAGE_URL);
+    byte[][] bgPart = new byte[1][];
+    Viewer viewer = AccessControl.viewer(ctx);
+    fetchedBg.compose(fetched -> submit(vertx, outputsDir, maxItems, inputs -> {
       int i = 0;
       for (Multipart.Part part : Multipart.parse(body, Multipart.boundary(type))) {
+        if (part.filename() != null && part.name() == null) {
+          throw new CodedException(ErrorCode.INVALID_MULTIPART, "a multipart part has a filename but no name"
+              + " (Content-Disposition: form-data; name=\"image\"; filename=…)");
+        }
+        if (BG_IMAGE.equals(part.name()) && part.filename() != null) {
+          bgPart[0] = part.data();
+          continue;
+        }
         if (part.filename() == null || !Set.of("image", "images", "file").contains(part.name())) {
           continue;
         }
         if (ZipUnpacker.isZip(part.data())) {
-          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, inputs);
+          ZipUnpacker.unpack(part.data(), maxZipEntries, maxZipBytes, maxEntryBytes, inputs);
         } else {
           inputs.add(safeName(part.filename(), i), part.data());
         }
@@ -154,7 +180,11 @@ final class JobsApi {
         throw new CodedException(ErrorCode.MISSING_IMAGE,
             "send the images as multipart fields named 'image' (curl -F image=@a.jpg -F image=@b.jpg), or one zip");
       }
-    }, inputs -> new JobSubmission(inputs, output, withMatte, "http", client, model))
+      if (bgPart[0] != null && fetched != null) {
+        throw new CodedException(ErrorCode.INVALID_PARAMETER, "give a bg_image part or ?bg_image_url, not both");
+      }
+    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bgPart[0] != null ? bgPart[0] : fetched),
+        withMatte, "http", client, viewer.owner(), model)))
         .onSuccess(job -> {
           String id = job.getString("id");
           job.put("links", links(id));
@@ -163,6 +193,7 @@ final class JobsApi {
         })
         .onFailure(err -> fail(ctx, err));
   }
+
 
   static String safeName(String name, int index) {
     String n = name == null ? "" : name.replace('\\', '/');
@@ -191,8 +222,8 @@ final class JobsApi {
       return;
     }
     boolean review = Boolean.parseBoolean(ctx.request().getParam("review", "false"));
-    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, new JsonObject().put("limit", limit).put("offset", offset)
-            .put("review", review))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, AccessControl.viewer(ctx).addTo(new JsonObject()
+            .put("limit", limit).put("offset", offset).put("review", review)))
         .onSuccess(m -> {
           JsonObject page = m.body();
           if (offset + limit < page.getInteger("total")) {
@@ -220,14 +251,20 @@ final class JobsApi {
         + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", got '" + v + "'");
   }
 
+  /** The job of the path, if the caller may see it; else {@code job_not_found}, as if it did not exist. */
   private Future<JsonObject> job(RoutingContext ctx) {
     String id = ctx.pathParam("id");
     if (!JobStore.isValidId(id)) {
       return Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"));
     }
-    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", id))
+    return vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(ctx, id))
         .compose(m -> m.body() == null ? Future.failedFuture(new CodedException(ErrorCode.JOB_NOT_FOUND, "no job '" + id + "'"))
             : Future.succeededFuture(m.body()));
+  }
+
+  /** A message naming job {@code id}, with the caller as the viewer. */
+  private static JsonObject byId(RoutingContext ctx, String id) {
+    return AccessControl.viewer(ctx).addTo(new JsonObject().put("id", id));
   }
 
   private void get(RoutingContext ctx) {
@@ -248,8 +285,7 @@ final class JobsApi {
   }
 
   private void retry(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY,
-            new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, byId(ctx, j.getString("id"))))
         .onSuccess(m -> {
           JsonObject job = m.body();
           String id = job.getString("id");
@@ -261,13 +297,13 @@ final class JobsApi {
 
   private void cancel(RoutingContext ctx) {
     job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.CANCEL,
-            new JsonObject().put("id", j.getString("id"))))
+            byId(ctx, j.getString("id"))))
         .onSuccess(m -> ctx.json(m.body().put("links", links(m.body().getString("id")))))
         .onFailure(err -> fail(ctx, err));
   }
 
   private void delete(RoutingContext ctx) {
-    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, new JsonObject().put("id", j.getString("id"))))
+    job(ctx).compose(j -> vertx.eventBus().<Boolean>request(JobsVerticle.DELETE, byId(ctx, j.getString("id"))))
         .onSuccess(m -> ctx.response().setStatusCode(204).end())
         .onFailure(err -> fail(ctx, err));
   }

@@ -24,8 +24,10 @@ import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
- * {@code POST /api/v1/matte}: one image in (any way {@link ImageInput} reads), the cutout or matte out
- * at full resolution, with {@code X-Width/X-Height/X-Model/X-Job-Id/X-Batch-Size/X-Timing/X-Cache}.
+ * {@code POST /api/v1/matte}: one image in (any way {@link ImageInput} reads, with an optional background
+ * photo in {@code bg_image} or {@code bg_image_url}), the cutout or matte out at full resolution, with
+ * {@code X-Width/X-Height/X-Model/X-Job-Id/X-Batch-Size/X-Timing/X-Cache} and the subject's box in
+ * {@code X-Foreground-Left/Top/Width/Height}.
  * With {@code record=true} (the web page sends it; {@code jobs.recordSingles} makes it the default) the
  * cutout is also kept in the history as a finished one-image job whose id is {@code X-Job-Id}.
  */
@@ -53,8 +55,22 @@ final class MatteApi {
 
   static void mount(Router router, Vertx vertx, JsonObject config, BodyCollector uploads, MattingService service,
                     ImageInput input, ModelCatalog models) {
-    router.post("/api/v1/matte").handler(uploads)
+    router.post("/api/v1/matte")
+        .handler(uploads.admitting(ctx -> service.refusal(queryModel(ctx, models)), ApiErrors::send))
         .handler(new MatteApi(vertx, config, service, input, models)::handle);
+  }
+
+  /**
+   * The model a request names in its query string (a form field may still name another one; the check
+   * before the body is then made for this one); null for the default and for an unknown name, which is
+   * reported with the request itself.
+   */
+  static String queryModel(RoutingContext ctx, ModelCatalog models) {
+    try {
+      return ModelsApi.resolve(ctx.request().getParam("model"), models);
+    } catch (CodedException e) {
+      return null;
+    }
   }
 
   /** A cutout and the job id it is answered under. */
@@ -64,13 +80,14 @@ final class MatteApi {
   private void handle(RoutingContext ctx) {
     String jobId = UUID.randomUUID().toString();
     input.form(ctx, ImageInput.MATTE).compose(form -> {
-      OutputOptions options = OutputOptions.parse(form.params());
+      OutputOptions parsed = OutputOptions.parse(form.params());
       String model = ModelsApi.resolve(form.params().get("model"), models);
       boolean record = flag(form.params().get("record"), recordSingles);
-      return input.image(form, ImageInput.MATTE)
-          .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, false, model))
-              .compose(res -> record ? record(ctx, form, bytes, options, res, jobId)
-                  : Future.succeededFuture(new Answer(jobId, res))));
+      return input.background(form, ImageInput.MATTE).map(parsed::withBackgroundImage)
+          .compose(options -> input.image(form, ImageInput.MATTE)
+              .compose(bytes -> service.matte(new MatteRequest(jobId, 0, bytes, options, false, model))
+                  .compose(res -> record ? record(ctx, form, bytes, options, res, jobId)
+                      : Future.succeededFuture(new Answer(jobId, res)))));
     }).onSuccess(a -> send(ctx, a.jobId(), a.result())).onFailure(err -> {
       if (!(err instanceof CodedException)) {
         LOG.severe("event=request_error job=" + jobId + " error=" + err);
@@ -98,6 +115,7 @@ final class MatteApi {
                                 MatteResult res, String requestId) {
     String name = JobsApi.safeName(form.filename() != null ? form.filename() : form.params().getOrDefault("name", UNNAMED), 0);
     String client = AccessControl.clientId(ctx);
+    String owner = AccessControl.viewer(ctx).owner();
     return vertx.executeBlocking(() -> {
       var inputs = JobStore.create(outputsDir).stage(1);
       try {
@@ -108,7 +126,7 @@ final class MatteApi {
       }
       return inputs;
     }, false).compose(inputs -> vertx.eventBus().<JsonObject>request(JobsVerticle.RECORD,
-            new SingleRecord(inputs, options, "single", client, res.model(), res)))
+            new SingleRecord(inputs, options, "single", client, owner, res.model(), res)))
         .map(m -> new Answer(m.body().getString("id"), res))
         .recover(err -> {
           LOG.warning("event=single_not_recorded job=" + requestId + " error=" + err.getMessage());
@@ -128,6 +146,10 @@ final class MatteApi {
         .putHeader("X-Cache", res.cacheHit() ? "hit" : "miss")
         .putHeader("X-Matte-Confidence", res.confidence().headerValue())
         .putHeader("X-Matte-Review", Boolean.toString(res.review()))
+        .putHeader("X-Foreground-Left", Integer.toString(res.foreground().left()))
+        .putHeader("X-Foreground-Top", Integer.toString(res.foreground().top()))
+        .putHeader("X-Foreground-Width", Integer.toString(res.foreground().width()))
+        .putHeader("X-Foreground-Height", Integer.toString(res.foreground().height()))
         .end(Buffer.buffer(res.bytes()));
   }
 }

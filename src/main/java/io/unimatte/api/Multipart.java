@@ -11,11 +11,15 @@ import java.util.Locale;
 /**
  * A small multipart/form-data parser over a body held in memory. Uploads here are images of a
  * few megabytes: parsing them in memory is several times faster than spooling them through temp
- * files, and leaves no files to clean up.
+ * files, and leaves no files to clean up. Every search is linear in the body (Knuth-Morris-Pratt),
+ * whatever the bytes: a hostile body cannot make it quadratic.
  */
 final class Multipart {
+  /** RFC 2046, 5.1.1: a boundary has 1 to 70 characters. */
+  static final int MAX_BOUNDARY_LENGTH = 70;
   private static final byte[] CRLF = {'\r', '\n'};
   private static final byte[] HEADER_END = {'\r', '\n', '\r', '\n'};
+  private static final int[] HEADER_END_TABLE = table(HEADER_END);
 
   /** One part: a file ({@code filename} set) or a plain field. */
   record Part(String name, String filename, String contentType, byte[] data) {
@@ -47,8 +51,13 @@ final class Multipart {
     if (boundary == null || boundary.isEmpty()) {
       throw new CodedException(ErrorCode.INVALID_MULTIPART, "multipart/form-data without a boundary");
     }
+    if (boundary.length() > MAX_BOUNDARY_LENGTH) {
+      throw new CodedException(ErrorCode.INVALID_MULTIPART, "the multipart boundary has " + boundary.length()
+          + " characters; at most " + MAX_BOUNDARY_LENGTH + " are allowed (RFC 2046)");
+    }
     byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     byte[] separator = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
+    int[] separatorTable = table(separator);
     List<Part> parts = new ArrayList<>();
     int pos = indexOf(body, delimiter, 0);
     if (pos < 0) {
@@ -63,13 +72,13 @@ final class Multipart {
         throw new CodedException(ErrorCode.INVALID_MULTIPART, "malformed multipart delimiter");
       }
       pos += CRLF.length;
-      int headersEnd = indexOf(body, HEADER_END, pos);
+      int headersEnd = indexOf(body, HEADER_END, HEADER_END_TABLE, pos);
       if (headersEnd < 0) {
         throw new CodedException(ErrorCode.INVALID_MULTIPART, "a multipart part has no end of headers");
       }
       String headers = new String(body, pos, headersEnd - pos, StandardCharsets.UTF_8);
       int dataStart = headersEnd + HEADER_END.length;
-      int dataEnd = indexOf(body, separator, dataStart);
+      int dataEnd = indexOf(body, separator, separatorTable, dataStart);
       if (dataEnd < 0) {
         throw new CodedException(ErrorCode.INVALID_MULTIPART, "the multipart body ends inside a part (truncated upload?)");
       }
@@ -109,21 +118,47 @@ final class Multipart {
     return null;
   }
 
+  /** The first index of {@code needle} in {@code hay} at or after {@code from}, or -1; linear time. */
   static int indexOf(byte[] hay, byte[] needle, int from) {
-    byte first = needle[0];
-    int last = hay.length - needle.length;
-    outer:
-    for (int i = Math.max(0, from); i <= last; i++) {
-      if (hay[i] != first) {
-        continue;
+    return indexOf(hay, needle, table(needle), from);
+  }
+
+  /**
+   * Knuth-Morris-Pratt: each byte of {@code hay} is looked at a bounded number of times, so the search
+   * is linear however much of the needle the body repeats (a body of dashes against a boundary of dashes
+   * was quadratic with the naive search).
+   *
+   * @param table {@link #table} of {@code needle}
+   */
+  static int indexOf(byte[] hay, byte[] needle, int[] table, int from) {
+    int matched = 0;
+    for (int i = Math.max(0, from); i < hay.length; i++) {
+      while (matched > 0 && hay[i] != needle[matched]) {
+        matched = table[matched - 1];
       }
-      for (int j = 1; j < needle.length; j++) {
-        if (hay[i + j] != needle[j]) {
-          continue outer;
+      if (hay[i] == needle[matched]) {
+        matched++;
+        if (matched == needle.length) {
+          return i - needle.length + 1;
         }
       }
-      return i;
     }
     return -1;
+  }
+
+  /** For each prefix of {@code needle}: the length of its longest proper prefix that is also its suffix. */
+  static int[] table(byte[] needle) {
+    int[] t = new int[needle.length];
+    int k = 0;
+    for (int i = 1; i < needle.length; i++) {
+      while (k > 0 && needle[i] != needle[k]) {
+        k = t[k - 1];
+      }
+      if (needle[i] == needle[k]) {
+        k++;
+      }
+      t[i] = k;
+    }
+    return t;
   }
 }

@@ -39,6 +39,8 @@ import java.util.logging.Logger;
  */
 final class UrlFetcher {
   private static final Logger LOG = Logger.getLogger(UrlFetcher.class.getName());
+  /** The parameter error messages name unless a caller gives another. */
+  private static final String IMAGE_URL = "image_url";
   private static final int HTTP_PORT = 80;
   private static final int HTTPS_PORT = 443;
   /** Threads for DNS lookups, shared by every HTTP verticle instance of one Vert.x. */
@@ -80,6 +82,15 @@ final class UrlFetcher {
   }
 
   /** The bytes at {@code url}, or a {@link CodedException} ({@code url_*}, {@code invalid_url}). */
+  /**
+   * Fetches {@code url} given in the parameter {@code param} (e.g. {@code bg_image_url}): the same
+   * rules and deadline, with errors that name that parameter.
+   */
+  Future<byte[]> fetch(String url, String param) {
+    return fetch(url).recover(err -> Future.failedFuture(err instanceof CodedException e
+        ? new CodedException(e.error(), e.getMessage().replace(IMAGE_URL, param), e.retryAfterSecs()) : err));
+  }
+
   Future<byte[]> fetch(String url) {
     Fetch f = new Fetch(System.currentTimeMillis() + timeoutMs);
     long timer = vertx.setTimer(timeoutMs, id -> f.expire());

@@ -12,7 +12,9 @@ import io.unimatte.inference.ModelCatalog;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.JobSubmission;
 import io.unimatte.jobs.JobsVerticle;
+import io.unimatte.jobs.Viewer;
 import io.unimatte.imaging.output.OutputOptions;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -29,6 +31,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -39,9 +42,16 @@ import java.util.logging.Logger;
 
 /**
  * The WebSocket API at {@code /api/v1/ws} (JSON text frames, every message has a {@code type}):
- * clients submit images and get results on the same socket, or follow any job's progress.
- * Only events of jobs a socket subscribed to are forwarded: the event bus itself is never
- * exposed. See {@code docs/websocket.md}.
+ * clients submit images and get results on the same socket, or follow the progress of any job
+ * of theirs (another client's job is {@code job_not_found}). Only events of jobs a socket
+ * subscribed to are forwarded: the event bus itself is never exposed. See {@code docs/websocket.md}.
+ *
+ * <p>Memory: each received message holds its size of the {@link InFlightBudget} until it is handled
+ * ({@code server_busy} when it does not fit); large ones are parsed and decoded on a worker thread.
+ * Outgoing messages wait in a bounded queue of this socket while Vert.x's write queue is full, and
+ * results are read from disk only when the socket can take them; meanwhile the socket reads nothing
+ * more from the client. A client that lets {@value #MAX_WAITING_MESSAGES} messages pile up is
+ * disconnected (1013).
  */
 final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());
@@ -55,15 +65,28 @@ final class WebSocketApi {
       .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build();
   /** Output options {@code submit} takes, as the HTTP API's query parameters. */
   private static final List<String> OPTIONS = List.of("output", "format", "bg", "crop", "crop_margin", "size",
-      "quality", "refine", "colour", "color", "model");
+      "quality", "refine", "colour", "color", "model", "roi", "scale", "position");
   /** Bytes before a binary result's image: the job id (16) and the item index (4). */
   static final int BINARY_HEADER_BYTES = 20;
   /** Longest close reason a close frame can carry (RFC 6455: 125 bytes of payload, 2 for the code). */
   private static final int MAX_CLOSE_REASON = 123;
+  /** Messages up to this many characters are parsed on the event loop; larger ones on a worker. */
+  private static final int INLINE_PARSE_CHARS = 64 * 1024;
+  /** Outgoing messages that may wait for a slow reader (progress events are a few hundred bytes). */
+  static final int MAX_WAITING_MESSAGES = 10_000;
+  /** RFC 6455 close code "try again later": the client did not read its messages. */
+  private static final short CLOSE_TRY_AGAIN_LATER = 1013;
+
+  /** A result to read from disk and send once the socket can take it (base64 in JSON, or a binary frame). */
+  private record PendingResult(String jobId, JsonObject item, boolean binary) {
+  }
 
   private final Vertx vertx;
+  private final ImageInput input;
   private final ModelCatalog models;
   private final String client;
+  /** Whose jobs this socket may follow; checked when the socket was opened. */
+  private final Viewer viewer;
   private final ServerWebSocket ws;
   private final Path outputsDir;
   private final int maxItems;
@@ -75,8 +98,13 @@ final class WebSocketApi {
   /** Jobs whose results go as a JSON header and a binary frame instead of base64. */
   private final Set<String> binaryResults = new HashSet<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private final java.util.Map<String, Integer> pendingReads = new java.util.HashMap<>();
-  private final java.util.Map<String, JsonObject> finished = new java.util.HashMap<>();
+  private final InFlightBudget budget;
+  /** Encoded messages (String), binary frames (Buffer) and results waiting for the socket, in order. */
+  private final ArrayDeque<Object> waiting = new ArrayDeque<>();
+  /** The result being read from disk, and whether its job was dropped meanwhile (deleted, unsubscribed). */
+  private PendingResult reading;
+  private boolean readingDropped;
+  private boolean paused;
   /** The message being received, frame by frame; null between messages and while skipping one. */
   private Buffer assembling;
   private boolean assemblingBinary;
@@ -94,9 +122,13 @@ final class WebSocketApi {
     }
   }
 
-  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ModelCatalog models, String client) {
+  private WebSocketApi(Vertx vertx, ServerWebSocket ws, JsonObject config, ImageInput input, ModelCatalog models,
+                       String client, Viewer viewer, InFlightBudget budget) {
     this.vertx = vertx;
+    this.input = input;
+    this.budget = budget;
     this.client = client;
+    this.viewer = viewer;
     this.models = models;
     this.ws = ws;
     this.outputsDir = Path.of(AppConfig.requireString(config.getJsonObject("jobs"), "outputsDir"));
@@ -105,7 +137,8 @@ final class WebSocketApi {
     this.maxMessageBytes = AppConfig.requireInt(config.getJsonObject("websocket"), "maxMessageBytes");
   }
 
-  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ModelCatalog models) {
+  static void accept(Vertx vertx, RoutingContext ctx, JsonObject config, ImageInput input, ModelCatalog models,
+                     InFlightBudget budget) {
     if (!ctx.request().canUpgradeToWebSocket()) {
       ApiErrors.send(ctx, ErrorCode.INVALID_PARAMETER, "this endpoint speaks WebSocket only", 0);
       return;
@@ -116,7 +149,10 @@ final class WebSocketApi {
       ApiErrors.send(ctx, ErrorCode.FORBIDDEN_ORIGIN, "WebSocket connections from this page's origin are not allowed", 0);
       return;
     }
-    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, models, AccessControl.clientId(ctx)).start())
+    String client = AccessControl.clientId(ctx);
+    Viewer viewer = AccessControl.viewer(ctx);
+    ctx.request().toWebSocket().onSuccess(ws -> new WebSocketApi(vertx, ws, config, input, models, client, viewer, budget)
+        .start())
         .onFailure(err -> LOG.info("event=ws_upgrade_failed error=" + err.getMessage()));
   }
 
@@ -133,7 +169,10 @@ final class WebSocketApi {
     // frames, not Vert.x's message handlers: those drop a message over the limit without a word
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(this::onException);
-    ws.closeHandler(v -> consumers.forEach(MessageConsumer::unregister));
+    ws.closeHandler(v -> {
+      consumers.forEach(MessageConsumer::unregister);
+      waiting.clear();
+    });
     send(new JsonObject().put("type", "hello").put("api", API_VERSION).put("maxMessageBytes", maxMessageBytes)
         .put("maxSubscriptions", maxSubscriptions));
   }
@@ -197,8 +236,105 @@ final class WebSocketApi {
   }
 
   private void send(JsonObject msg) {
-    if (!ws.isClosed()) {
-      ws.writeTextMessage(msg.encode());
+    enqueue(msg.encode());
+  }
+
+  private void enqueue(Object entry) {
+    if (ws.isClosed()) {
+      return;
+    }
+    if (waiting.size() >= MAX_WAITING_MESSAGES) {
+      LOG.info("event=ws_too_slow client=" + client + " waiting=" + waiting.size());
+      waiting.clear();
+      ws.close(CLOSE_TRY_AGAIN_LATER, "too slow: messages were not read");
+      return;
+    }
+    waiting.addLast(entry);
+    flush();
+  }
+
+  /**
+   * Writes what waits while Vert.x's write queue has room; when it is full, stops reading from the
+   * client and goes on when it drains. Results are read from disk one at a time, in their place.
+   */
+  private void flush() {
+    while (reading == null && !waiting.isEmpty()) {
+      if (ws.isClosed()) {
+        waiting.clear();
+        return;
+      }
+      if (ws.writeQueueFull()) {
+        if (!paused) {
+          paused = true;
+          ws.pause();
+          LOG.fine("event=ws_paused client=" + client + " waiting=" + waiting.size());
+        }
+        ws.drainHandler(v -> flush());
+        return;
+      }
+      Object next = waiting.pollFirst();
+      if (next instanceof PendingResult r) {
+        reading = r;
+        readingDropped = false;
+        readResult(r).onComplete(ar -> {
+          reading = null;
+          if (!readingDropped) {
+            List<Object> out = ar.result();
+            for (int k = out.size() - 1; k >= 0; k--) {
+              waiting.addFirst(out.get(k));
+            }
+          }
+          flush();
+        });
+        return;
+      }
+      if (next instanceof Buffer b) {
+        ws.writeBinaryMessage(b);
+      } else {
+        ws.writeTextMessage((String) next);
+      }
+    }
+    if (paused && !ws.writeQueueFull()) {
+      paused = false;
+      ws.resume();
+    }
+  }
+
+  /**
+   * A finished item's result, read from disk: one JSON message with the image in base64, or a JSON header
+   * ({@code "frame":"binary"}) followed by one binary message: job id (16 bytes, the UUID's two longs
+   * big-endian), item index (4 bytes, big-endian), then the image file's bytes. An error message when the
+   * result is gone.
+   */
+  private Future<List<Object>> readResult(PendingResult r) {
+    JsonObject item = r.item();
+    String jobId = r.jobId();
+    int index = item.getInteger("index");
+    return vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
+        .compose(image -> vertx.executeBlocking(() -> {
+          JsonObject header = new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
+              .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
+              .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
+              .put("cached", item.getBoolean("cached", false)).put("confidence", item.getDouble("confidence"))
+              .put("review", item.getBoolean("review", false));
+          if (!r.binary()) {
+            return List.<Object>of(header.put("data", Base64.getEncoder().encodeToString(image.getBytes())).encode());
+          }
+          UUID id = UUID.fromString(jobId);
+          ByteBuffer head = ByteBuffer.allocate(BINARY_HEADER_BYTES).putLong(id.getMostSignificantBits())
+              .putLong(id.getLeastSignificantBits()).putInt(index);
+          return List.<Object>of(header.put("frame", "binary").put("bytes", image.length()).encode(),
+              Buffer.buffer(head.array()).appendBuffer(image));
+        }, false))
+        .recover(err -> Future.succeededFuture(List.of(errorMessage(null, ErrorCode.ITEM_NOT_FOUND,
+            "result of item " + index + " is gone").encode())));
+  }
+
+  /** Drops the results of a job still waiting to be sent (deleted or unsubscribed). */
+  private void discardResults(String jobId) {
+    waiting.removeIf(e -> e instanceof PendingResult r && r.jobId().equals(jobId));
+    if (reading != null && reading.jobId().equals(jobId)) {
+      readingDropped = true;
     }
   }
 
@@ -214,22 +350,39 @@ final class WebSocketApi {
     send(errorMessage(ref, code, message));
   }
 
+  /** The message as a JSON object; null when it is not one. */
   @SuppressWarnings("unchecked")
   private static JsonObject parse(String text) {
     try {
       return new JsonObject(JacksonCodec.fromParser(JSON.createParser(text), java.util.Map.class));
-    } catch (IOException e) {
-      throw new DecodeException(e.getMessage(), e);
+    } catch (IOException | DecodeException | ClassCastException e) {
+      return null;
     }
   }
 
+  /** A message holds its size of the budget until it is handled (a submit: until its job exists or failed). */
   private void onText(String text) {
-    JsonObject msg;
-    try {
-      msg = parse(text);
-    } catch (DecodeException | ClassCastException e) {
-      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+    long bytes = text.length(); // base64 and JSON are ASCII: one byte per character
+    if (bytes > budget.limit()) {
+      error(null, ErrorCode.PAYLOAD_TOO_LARGE, "the message is larger than the " + budget.limit()
+          + " bytes the server holds for all uploads at once");
       return;
+    }
+    if (!budget.tryAcquire(bytes)) {
+      LOG.info("event=server_busy path=/api/v1/ws client=" + client + " bytes=" + bytes + " held=" + budget.held()
+          + " budget=" + budget.limit());
+      error(null, ErrorCode.SERVER_BUSY, "the server holds as many uploads as it may; send this message again later");
+      return;
+    }
+    Future<JsonObject> parsed = text.length() <= INLINE_PARSE_CHARS ? Future.succeededFuture(parse(text))
+        : vertx.executeBlocking(() -> parse(text), false);
+    parsed.compose(this::dispatch).onComplete(ar -> budget.release(bytes));
+  }
+
+  private Future<Void> dispatch(JsonObject msg) {
+    if (msg == null) {
+      error(null, ErrorCode.INVALID_JSON, "messages must be JSON objects");
+      return Future.succeededFuture();
     }
     String ref = msg.getValue("ref") == null ? null : String.valueOf(msg.getValue("ref"));
     try {
@@ -239,10 +392,13 @@ final class WebSocketApi {
         case "subscribe" -> subscribe(ref, jobId(msg), false);
         case "unsubscribe" -> {
           String jobId = jobId(msg);
+          discardResults(jobId);
           release(jobId);
           send(new JsonObject().put("type", "unsubscribed").put("jobId", jobId).put("ref", ref));
         }
-        case "submit" -> submit(ref, msg);
+        case "submit" -> {
+          return submit(ref, msg);
+        }
         case "retry" -> retry(ref, jobId(msg), bool(msg, "results", true), binaryFrames(msg));
         case "cancel" -> cancel(ref, jobId(msg));
         default -> error(ref, ErrorCode.UNKNOWN_TYPE, "unknown message type '" + type
@@ -251,6 +407,7 @@ final class WebSocketApi {
     } catch (CodedException e) {
       failed(ref, e);
     }
+    return Future.succeededFuture();
   }
 
   // ---- typed fields: a wrong type is answered, never a silent ClassCastException ----------------
@@ -299,7 +456,7 @@ final class WebSocketApi {
       error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " unfinished jobs per socket");
       return;
     }
-    vertx.eventBus().<JsonObject>request(JobsVerticle.GET, new JsonObject().put("id", jobId)).onSuccess(m -> {
+    vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(jobId)).onSuccess(m -> {
       JsonObject job = m.body();
       if (job == null) {
         error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
@@ -325,12 +482,14 @@ final class WebSocketApi {
         .put("flagged", counts.getInteger("flagged", 0));
   }
 
-  private void submit(String ref, JsonObject msg) {
+  /** Stores the images and creates the job; completes when either is done (the message holds its budget till then). */
+  private Future<Void> submit(String ref, JsonObject msg) {
     OutputOptions output;
     String model;
     JsonArray list;
     boolean results;
     boolean binary;
+    Future<byte[]> background;
     try {
       java.util.Map<String, String> params = new java.util.HashMap<>();
       for (String k : OPTIONS) {
@@ -364,12 +523,13 @@ final class WebSocketApi {
       }
       output = OutputOptions.parse(params);
       model = ModelsApi.resolve(params.get("model"), models);
+      background = background(msg);
     } catch (CodedException e) {
       failed(ref, e);
-      return;
+      return Future.succeededFuture();
     }
     // each image is decoded and written to disk in turn: the job is acknowledged once all are stored
-    JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
+    return background.compose(bg -> JobsApi.submit(vertx, outputsDir, maxItems, inputs -> {
       for (int i = 0; i < list.size(); i++) {
         JsonObject img = list.getJsonObject(i);
         byte[] data;
@@ -380,12 +540,15 @@ final class WebSocketApi {
         }
         inputs.add(JobsApi.safeName(img.getString("name"), i), data);
       }
-    }, inputs -> new JobSubmission(inputs, output, false, "websocket", client, model))
+    }, inputs -> new JobSubmission(inputs, output.withBackgroundImage(bg), false, "websocket", client, viewer.owner(),
+        model)))
         .onSuccess(job -> {
           follow(job.getString("id"), results, binary);
           send(new JsonObject().put("type", "accepted").put("ref", ref).put("job", job));
         })
-        .onFailure(err -> failed(ref, err));
+        .onFailure(err -> failed(ref, err))
+        .<Void>mapEmpty()
+        .recover(err -> Future.succeededFuture());
   }
 
   /** {@code retry}: queues the job's retryable failed items again and follows the job on this socket. */
@@ -398,9 +561,25 @@ final class WebSocketApi {
       error(ref, ErrorCode.TOO_MANY_SUBSCRIPTIONS, "at most " + maxSubscriptions + " unfinished jobs per socket");
       return;
     }
+    if (!subscribed.contains(jobId)) {
+      // checked before subscribing: not one event of another client's job may reach this socket
+      vertx.eventBus().<JsonObject>request(JobsVerticle.GET, byId(jobId)).onSuccess(m -> {
+        if (m.body() == null) {
+          error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
+        } else {
+          retryOwn(ref, jobId, results, binary);
+        }
+      }).onFailure(err -> failed(ref, err));
+      return;
+    }
+    retryOwn(ref, jobId, results, binary);
+  }
+
+  /** {@code retry} of a job this socket may see. */
+  private void retryOwn(String ref, String jobId, boolean results, boolean binary) {
     // subscribed before asking, so no event of the retried items can slip past
     boolean wasSubscribed = !subscribed.add(jobId);
-    vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, new JsonObject().put("id", jobId))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.RETRY, byId(jobId))
         .onSuccess(m -> {
           follow(jobId, results, binary);
           send(new JsonObject().put("type", "retried").put("ref", ref).put("retried", m.body().getInteger("retried"))
@@ -420,10 +599,15 @@ final class WebSocketApi {
       error(ref, ErrorCode.JOB_NOT_FOUND, "no job '" + jobId + "'");
       return;
     }
-    vertx.eventBus().<JsonObject>request(JobsVerticle.CANCEL, new JsonObject().put("id", jobId))
+    vertx.eventBus().<JsonObject>request(JobsVerticle.CANCEL, byId(jobId))
         .onSuccess(m -> send(new JsonObject().put("type", "cancelled").put("ref", ref).put("jobId", jobId)
             .put("cancelled", m.body().getInteger("cancelled")).put("job", m.body())))
         .onFailure(err -> failed(ref, err));
+  }
+
+  /** A message naming job {@code jobId}, with this socket's viewer. */
+  private JsonObject byId(String jobId) {
+    return viewer.addTo(new JsonObject().put("id", jobId));
   }
 
   private void follow(String jobId, boolean results, boolean binary) {
@@ -443,8 +627,6 @@ final class WebSocketApi {
     subscribed.remove(jobId);
     wantsResults.remove(jobId);
     binaryResults.remove(jobId);
-    finished.remove(jobId);
-    pendingReads.remove(jobId);
   }
 
   private void failed(String ref, Throwable err) {
@@ -473,6 +655,7 @@ final class WebSocketApi {
       return;
     }
     if ("deleted".equals(event.getString("type"))) {
+      discardResults(jobId);
       release(jobId);
       send(new JsonObject().put("type", "job_deleted").put("jobId", jobId));
       return;
@@ -482,61 +665,34 @@ final class WebSocketApi {
       return; // requeued: the items' own events follow
     }
     JsonObject item = event.getJsonObject("item");
-    boolean last = event.getInteger("done") + event.getInteger("failed") == event.getInteger("total");
-    if (last) {
-      finished.put(jobId, jobDone(jobId, event));
-    }
     if (wantsResults.contains(jobId) && "done".equals(item.getString("stage"))) {
-      int index = item.getInteger("index");
-      boolean binary = binaryResults.contains(jobId);
-      pendingReads.merge(jobId, 1, Integer::sum);
-      // one handler: separate ones may run out of order when the read completes while they are added
-      vertx.fileSystem().readFile(JobsVerticle.resultPath(outputsDir, jobId, item.getString("file")).toString())
-          .onComplete(ar -> {
-            if (!subscribed.contains(jobId)) {
-              return; // deleted or unsubscribed meanwhile
-            }
-            if (ar.succeeded()) {
-              sendResult(jobId, index, item, ar.result(), binary);
-            } else {
-              error(null, ErrorCode.ITEM_NOT_FOUND, "result of item " + index + " is gone");
-            }
-            pendingReads.merge(jobId, -1, Integer::sum);
-            maybeJobDone(jobId);
-          });
+      enqueue(new PendingResult(jobId, item, binaryResults.contains(jobId)));
     }
-    maybeJobDone(jobId);
-  }
-
-  /**
-   * A result as one JSON message with the image in base64, or as a JSON header ({@code "frame":"binary"})
-   * followed by one binary message: job id (16 bytes, the UUID's two longs big-endian), item index
-   * (4 bytes, big-endian), then the image file's bytes.
-   */
-  private void sendResult(String jobId, int index, JsonObject item, Buffer image, boolean binary) {
-    JsonObject header = new JsonObject().put("type", "result").put("jobId", jobId).put("index", index)
-        .put("name", item.getString("name")).put("contentType", item.getString("contentType"))
-        .put("width", item.getInteger("width")).put("height", item.getInteger("height"))
-        .put("cached", item.getBoolean("cached", false)).put("confidence", item.getDouble("confidence"))
-        .put("review", item.getBoolean("review", false));
-    if (!binary) {
-      send(header.put("data", Base64.getEncoder().encodeToString(image.getBytes())));
-      return;
-    }
-    send(header.put("frame", "binary").put("bytes", image.length()));
-    UUID id = UUID.fromString(jobId);
-    ByteBuffer head = ByteBuffer.allocate(BINARY_HEADER_BYTES).putLong(id.getMostSignificantBits())
-        .putLong(id.getLeastSignificantBits()).putInt(index);
-    if (!ws.isClosed()) {
-      ws.writeBinaryMessage(Buffer.buffer(head.array()).appendBuffer(image));
-    }
-  }
-
-  /** job_done goes after the job's last result, so a client may stop reading when it sees it; the job is then released. */
-  private void maybeJobDone(String jobId) {
-    if (finished.containsKey(jobId) && pendingReads.getOrDefault(jobId, 0) == 0) {
-      send(finished.remove(jobId));
+    // job_done goes after the job's last result (the queue keeps the order), so a client may stop
+    // reading when it sees it; the job is then released
+    if (event.getInteger("done") + event.getInteger("failed") == event.getInteger("total")) {
+      send(jobDone(jobId, event));
       release(jobId);
+    }
+  }
+
+  /** {@code bg_image} (base64) or {@code bg_image_url} (fetched through the SSRF guard); null when neither. */
+  private Future<byte[]> background(JsonObject msg) {
+    String b64 = string(msg, "bg_image");
+    String url = string(msg, "bg_image_url");
+    if (b64 != null && url != null) {
+      throw new CodedException(ErrorCode.INVALID_PARAMETER, "give bg_image or bg_image_url, not both");
+    }
+    if (url != null) {
+      return input.fetch(url, "bg_image_url");
+    }
+    if (b64 == null) {
+      return Future.succeededFuture();
+    }
+    try {
+      return Future.succeededFuture(Base64.getDecoder().decode(b64));
+    } catch (IllegalArgumentException e) {
+      throw new CodedException(ErrorCode.INVALID_BASE64, "bg_image is not valid base64");
     }
   }
 }

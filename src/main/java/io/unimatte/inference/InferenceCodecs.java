@@ -111,7 +111,11 @@ public final class InferenceCodecs {
     b.appendInt(v.length).appendBytes(bytes.array());
   }
 
-  /** Sequential reader over one frame. */
+  /**
+   * Sequential reader over one frame. Every length is checked against the bytes left in the frame
+   * before anything is allocated: a corrupt or hostile frame that claims two billion floats is
+   * refused ({@link IllegalArgumentException}), never an 8 GB allocation.
+   */
   private static final class Reader {
     private final Buffer b;
     private int pos;
@@ -119,6 +123,7 @@ public final class InferenceCodecs {
     Reader(Buffer b, int pos) {
       this.b = b;
       this.pos = pos;
+      need(1, "version");
       byte version = b.getByte(this.pos++);
       if (version != VERSION) {
         throw new IllegalStateException("inference frame version " + version + " is not " + VERSION
@@ -126,13 +131,24 @@ public final class InferenceCodecs {
       }
     }
 
+    /** Fails unless {@code bytes} more are in the frame. */
+    private void need(long bytes, String what) {
+      long left = (long) b.length() - pos;
+      if (bytes < 0 || bytes > left) {
+        throw new IllegalArgumentException("malformed inference frame: " + what + " needs " + bytes + " bytes, "
+            + Math.max(0, left) + " left");
+      }
+    }
+
     int integer() {
+      need(Integer.BYTES, "an int");
       int v = b.getInt(pos);
       pos += Integer.BYTES;
       return v;
     }
 
     long longValue() {
+      need(Long.BYTES, "a long");
       long v = b.getLong(pos);
       pos += Long.BYTES;
       return v;
@@ -140,9 +156,10 @@ public final class InferenceCodecs {
 
     String string() {
       int n = integer();
-      if (n < 0) {
+      if (n == -1) {
         return null;
       }
+      need(n, "a string");
       String s = b.getString(pos, pos + n, StandardCharsets.UTF_8.name());
       pos += n;
       return s;
@@ -150,9 +167,10 @@ public final class InferenceCodecs {
 
     float[] floats() {
       int n = integer();
-      if (n < 0) {
+      if (n == -1) {
         return null;
       }
+      need(n < 0 ? -1 : (long) n * Float.BYTES, "a tensor of " + n + " floats");
       float[] v = new float[n];
       ByteBuffer.wrap(b.getBytes(pos, pos + n * Float.BYTES)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
       pos += n * Float.BYTES;

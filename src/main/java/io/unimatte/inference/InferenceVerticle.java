@@ -78,6 +78,7 @@ public final class InferenceVerticle extends VerticleBase {
   private int maxBatch;
   private String nodeId;
   private long coldStartMillis;
+  private QueueGauge gauge;
 
   /**
    * @param sessionFactory opens the session (called on this worker's thread, may block); the
@@ -138,6 +139,8 @@ public final class InferenceVerticle extends VerticleBase {
     coldStartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     readyAtMillis = System.currentTimeMillis();
     vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(d.name(), status());
+    gauge = new QueueGauge(engine, AppConfig.requireInt(cfg, "maxQueueSize"), maxBatch);
+    vertx.sharedData().<String, QueueGauge>getLocalMap(QueueGauge.MAP).put(d.name(), gauge);
     LOG.info("event=inference_ready model=" + d.name() + " device=" + session.device() + " maxBatch=" + maxBatch
         + " coldStartMs=" + coldStartMillis);
     return Future.succeededFuture();
@@ -323,6 +326,10 @@ public final class InferenceVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.sharedData().getLocalMap(STATUS_MAP).remove(session.descriptor().name());
+    // a redeployed verticle may already have put its own gauge
+    if (gauge != null) {
+      vertx.sharedData().<String, QueueGauge>getLocalMap(QueueGauge.MAP).removeIfPresent(session.descriptor().name(), gauge);
+    }
     Promise<Void> done = Promise.promise();
     List<Future<Void>> unregs = new ArrayList<>();
     consumers.forEach(c -> unregs.add(c.unregister()));

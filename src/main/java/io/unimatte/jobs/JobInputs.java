@@ -1,5 +1,7 @@
 package io.unimatte.jobs;
 
+import io.unimatte.error.ErrorCode;
+
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -27,6 +29,28 @@ public interface JobInputs {
       out.write(data);
     }
   }
+
+  /**
+   * Deletes the input opened last (its stream closed first): an entry found too large while it was
+   * being written. Its index goes to the next input.
+   */
+  void removeLast() throws IOException;
+
+  /** An entry of the upload that was left out of the job: its name and the error code saying why. */
+  record Skipped(String name, String code) {
+  }
+
+  /** Records that an entry was left out; every one is counted, the first {@link #LISTED_SKIPS} are kept by name. */
+  void skip(String name, ErrorCode reason);
+
+  /** How many entries were left out. */
+  int skippedCount();
+
+  /** The first {@link #LISTED_SKIPS} entries left out, in order. */
+  List<Skipped> skipped();
+
+  /** Skipped entries listed by name (the rest are only counted: a zip may hold thousands). */
+  int LISTED_SKIPS = 20;
 
   /** The file names of the inputs, in order. */
   List<String> names();

@@ -72,12 +72,14 @@ public interface JobStore {
 
   /**
    * Retention: deletes jobs older than {@code maxAge}, then the oldest until the store holds at
-   * most {@code maxBytes} (inputs, records and results all count). Jobs listed in {@code keep}
-   * (still running) are never deleted.
+   * most {@code maxBytes} (inputs, records and results all count). Only jobs listed in
+   * {@code deletable} (finished when the caller looked) are deleted: a job created or started again
+   * while this runs is counted, never deleted.
    *
    * @return ids of the deleted jobs
    */
-  List<String> cleanup(Duration maxAge, long maxBytes, java.util.Set<String> keep, long nowMillis) throws IOException;
+  List<String> cleanup(Duration maxAge, long maxBytes, java.util.Set<String> deletable, long nowMillis)
+      throws IOException;
 
   /** True for ids this store issues (UUIDs): anything else never touches the file system. */
   static boolean isValidId(String id) {

@@ -53,9 +53,16 @@ import java.util.logging.Logger;
  * An item refused with {@code queue_full} or {@code model_not_ready} waits and is sent again;
  * every other failure is recorded on the item with its code, and the retryable ones can be queued
  * again on request ({@link #RETRY}).
+ *
+ * <p>Every job has an owner ({@link Viewer}). Each message that names or lists jobs carries the
+ * viewer asking, and a job the viewer may not see is answered exactly like one that does not
+ * exist. Answers never carry a job's owner or client (another client's address or key id).
  */
 public final class JobsVerticle extends VerticleBase {
-  /** Event-bus addresses (request/reply, JSON unless noted). */
+  /**
+   * Event-bus addresses (request/reply, JSON unless noted). GET, LIST, DELETE and RETRY bodies carry
+   * the {@link Viewer} asking ({@link Viewer#addTo}); GET answers null for a job it may not see.
+   */
   public static final String CREATE = "unimatte.jobs.create";
   public static final String GET = "unimatte.jobs.get";
   /**
@@ -85,6 +92,8 @@ public final class JobsVerticle extends VerticleBase {
 
   private static final Logger LOG = Logger.getLogger(JobsVerticle.class.getName());
   private static final Set<String> TERMINAL = Set.of("done", "failed");
+  /** Record fields that say who made a job: never in an answer. */
+  private static final List<String> PRIVATE_FIELDS = List.of("client", "owner");
   /** Refusals after which an item just waits (Retry-After) and goes again: busy, or its model still loading. */
   private static final Set<ErrorCode> WAIT_CODES = Set.of(ErrorCode.QUEUE_FULL, ErrorCode.MODEL_NOT_READY);
   /** How often the dispatcher looks again whether a loading model is ready. */
@@ -125,6 +134,8 @@ public final class JobsVerticle extends VerticleBase {
   private boolean modelPollScheduled;
   /** Moving average of an image's time in the pipeline (read to the stored result), for retry hints. */
   private double itemMs = FIRST_ITEM_MS;
+  /** A retention scan is running. */
+  private boolean cleaning;
   /** SIGTERM received: nothing new starts; what is in flight may finish. */
   private boolean stopping;
   /** The last save is written: late completions are dropped (their items are queued on disk). */
@@ -235,8 +246,8 @@ public final class JobsVerticle extends VerticleBase {
       EventBus bus = vertx.eventBus();
       bus.<JobSubmission>localConsumer(CREATE, this::create);
       bus.<JsonObject>localConsumer(GET, m -> {
-        JsonObject j = jobs.get(m.body().getString("id"));
-        m.reply(j == null ? null : j.copy());
+        JsonObject j = visible(m.body());
+        m.reply(j == null ? null : publicView(j));
       });
       bus.<JsonObject>localConsumer(LIST, this::list);
       bus.<JsonObject>localConsumer(DELETE, this::delete);
@@ -346,8 +357,22 @@ public final class JobsVerticle extends VerticleBase {
         .put("source", job.getString("source"));
   }
 
+  /** The job named by {@code body.id} if the viewer in {@code body} may see it, else null. */
+  private JsonObject visible(JsonObject body) {
+    JsonObject job = jobs.get(body.getString("id"));
+    return job != null && Viewer.of(body).maySee(job) ? job : null;
+  }
+
+  /** A copy of a job for an answer: without who made it. */
+  private static JsonObject publicView(JsonObject job) {
+    JsonObject copy = job.copy();
+    PRIVATE_FIELDS.forEach(copy::remove);
+    return copy;
+  }
+
   private void list(Message<JsonObject> m) {
     JsonObject q = m.body();
+    Viewer viewer = Viewer.of(q);
     int offset = Math.max(0, q.getInteger("offset", 0));
     int limit = Math.max(1, Math.min(MAX_PAGE, q.getInteger("limit", DEFAULT_PAGE)));
     boolean reviewOnly = q.getBoolean("review", false);
@@ -356,7 +381,7 @@ public final class JobsVerticle extends VerticleBase {
     JsonArray page = new JsonArray();
     int total = 0;
     for (JsonObject j : newestFirst) {
-      if (reviewOnly && flagged(j) == 0) {
+      if (!viewer.maySee(j) || reviewOnly && flagged(j) == 0) {
         continue;
       }
       if (total >= offset && total < offset + limit) {
@@ -457,8 +482,15 @@ public final class JobsVerticle extends VerticleBase {
         .put("format", s.options().format())
         .put("options", s.options().canonical()).put("outputOptions", StoredOptions.toJson(s.options()))
         .put("withMatte", s.withMatte()).put("model", s.model())
-        .put("source", s.source()).put("client", s.client()).put("total", items.size()).put("done", 0).put("failed", 0)
-        .put("retryable", 0).put("inputBytes", in.bytes()).put("items", items);
+        .put("source", s.source()).put("client", s.client()).put("owner", s.owner())
+        .put("total", items.size()).put("done", 0).put("failed", 0).put("retryable", 0)
+        .put("inputBytes", in.bytes()).put("items", items);
+    if (in.skippedCount() > 0) {
+      // entries of a zip left out (not images, too large): said once, with the first few names
+      JsonArray listed = new JsonArray();
+      in.skipped().forEach(k -> listed.add(new JsonObject().put("name", k.name()).put("code", k.code())));
+      job.put("skipped", in.skippedCount()).put("skippedEntries", listed);
+    }
     committing.put(id, job);
     JsonObject record = job.copy();
     vertx.executeBlocking(() -> {
@@ -478,8 +510,9 @@ public final class JobsVerticle extends VerticleBase {
       jobs.put(id, job);
       options.put(id, s.options());
       running.add(id);
-      LOG.info("event=job_created job=" + id + " items=" + count + " bytes=" + in.bytes() + " source=" + s.source());
-      msg.reply(job.copy());
+      LOG.info("event=job_created job=" + id + " items=" + count + " bytes=" + in.bytes() + " skipped="
+          + in.skippedCount() + " source=" + s.source());
+      msg.reply(publicView(job));
       if (stopping) {
         checkDrained(); // stored and queued on disk: the next start runs it
         return;
@@ -719,7 +752,7 @@ public final class JobsVerticle extends VerticleBase {
 
   private void retry(Message<JsonObject> m) {
     String id = m.body().getString("id");
-    JsonObject job = jobs.get(id);
+    JsonObject job = visible(m.body());
     if (stopping) {
       m.fail(ErrorCode.SHUTTING_DOWN.status(), ErrorCode.SHUTTING_DOWN.code());
       return;
@@ -786,7 +819,7 @@ public final class JobsVerticle extends VerticleBase {
     requeued.forEach(index -> pending.add(new Pending(id, index)));
     LOG.info("event=job_retry job=" + id + " items=" + requeued.size());
     // the answer first, so a socket that asked hears "retried" before the events it causes
-    m.reply(job.copy().put("retried", requeued.size()));
+    m.reply(publicView(job).put("retried", requeued.size()));
     vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "requeued").put("jobId", id)
         .put("items", new JsonArray(new ArrayList<>(requeued))).put("status", job.getString("status"))
         .put("done", job.getInteger("done")).put("failed", job.getInteger("failed"))
@@ -796,7 +829,7 @@ public final class JobsVerticle extends VerticleBase {
 
   private void delete(Message<JsonObject> m) {
     String id = m.body().getString("id");
-    if (!jobs.containsKey(id)) {
+    if (visible(m.body()) == null) {
       m.reply(false);
       return;
     }
@@ -821,7 +854,7 @@ public final class JobsVerticle extends VerticleBase {
    */
   private void cancel(Message<JsonObject> m) {
     String id = m.body().getString("id");
-    JsonObject job = jobs.get(id);
+    JsonObject job = visible(m.body());
     if (job == null) {
       m.fail(ErrorCode.JOB_NOT_FOUND.status(), ErrorCode.JOB_NOT_FOUND.code());
       return;
@@ -836,7 +869,7 @@ public final class JobsVerticle extends VerticleBase {
       }
     }
     if (stopped.isEmpty()) {
-      m.reply(job.copy().put("cancelled", 0));
+      m.reply(publicView(job).put("cancelled", 0));
       return;
     }
     pending.removeIf(p -> p.jobId().equals(id));
@@ -849,7 +882,7 @@ public final class JobsVerticle extends VerticleBase {
     stopped.forEach(item -> dropInputAfter(saved, id, item.getInteger("index")));
     LOG.info("event=job_cancelled job=" + id + " stopped=" + stopped.size() + " done=" + job.getInteger("done")
         + " status=" + job.getString("status"));
-    m.reply(job.copy().put("cancelled", stopped.size()));
+    m.reply(publicView(job).put("cancelled", stopped.size()));
     int failedBefore = job.getInteger("failed") - stopped.size();
     for (int k = 0; k < stopped.size(); k++) {
       boolean last = k == stopped.size() - 1;
@@ -887,8 +920,8 @@ public final class JobsVerticle extends VerticleBase {
         .put("format", r.options().format())
         .put("options", r.options().canonical()).put("outputOptions", StoredOptions.toJson(r.options()))
         .put("withMatte", false).put("model", r.model())
-        .put("source", r.source()).put("client", r.client()).put("total", 1).put("done", 0).put("failed", 0)
-        .put("retryable", 0).put("inputBytes", in.bytes()).put("items", new JsonArray().add(item));
+        .put("source", r.source()).put("client", r.client()).put("owner", r.owner())
+        .put("total", 1).put("done", 0).put("failed", 0).put("retryable", 0).put("inputBytes", in.bytes()).put("items", new JsonArray().add(item));
     committing.put(id, job);
     JsonObject queued = job.copy();
     doneItem(item, id, 0, file, res);
@@ -916,16 +949,27 @@ public final class JobsVerticle extends VerticleBase {
       }
       jobs.put(id, job);
       LOG.info("event=single_recorded job=" + id + " bytes=" + in.bytes() + " source=" + r.source());
-      msg.reply(job.copy());
+      msg.reply(publicView(job));
     });
   }
 
   private void cleanup(Duration maxAge, long maxBytes) {
-    Set<String> keep = new HashSet<>(running);
-    keep.addAll(committing.keySet());
-    vertx.executeBlocking(() -> store.cleanup(maxAge, maxBytes, keep, System.currentTimeMillis()), false)
+    if (cleaning) {
+      return; // a big store takes longer than the interval: one scan at a time
+    }
+    cleaning = true;
+    // only jobs finished now may go: one committed while the store is scanned is not in this set
+    Set<String> deletable = new HashSet<>(jobs.keySet());
+    deletable.removeAll(running);
+    vertx.executeBlocking(() -> store.cleanup(maxAge, maxBytes, deletable, System.currentTimeMillis()), false)
+        .onComplete(ar -> cleaning = false)
         .onSuccess(deleted -> {
-          deleted.forEach(jobs::remove);
+          deleted.forEach(id -> {
+            jobs.remove(id);
+            // a retry may have started it again meanwhile: its files are gone, so it is gone
+            running.remove(id);
+            options.remove(id);
+          });
           if (!deleted.isEmpty()) {
             LOG.info("event=jobs_cleaned deleted=" + deleted.size());
           }

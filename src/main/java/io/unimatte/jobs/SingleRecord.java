@@ -11,9 +11,11 @@ import io.unimatte.service.MatteResult;
  * @param options the output options it was made with
  * @param source  which way in made it ({@code single})
  * @param client  who asked (API key or address)
+ * @param owner   whose job it is ({@link Viewer#owner()})
  * @param model   the model that made it
  * @param result  the cutout, stored as the job's item 0
  */
-public record SingleRecord(JobInputs inputs, OutputOptions options, String source, String client, String model,
+public record SingleRecord(JobInputs inputs, OutputOptions options, String source, String client, String owner,
+                           String model,
                            MatteResult result) {
 }

@@ -1,6 +1,7 @@
 package io.unimatte.service;
 
 import io.unimatte.imaging.MatteConfidence;
+import io.unimatte.imaging.output.Foreground;
 
 /**
  * A finished cutout.
@@ -16,10 +17,11 @@ import io.unimatte.imaging.MatteConfidence;
  * @param confidence  how sure the model was of its matte (computed before refinement)
  * @param review      whether a person should check it: the confidence is below {@code imaging.reviewThreshold}
  * @param cacheHit    true when the result cache answered (batch size and timing are then the original run's)
+ * @param foreground  the subject's bounding box in the output ({@code X-Foreground-*})
  */
 public record MatteResult(byte[] bytes, String contentType, int width, int height, String model, int batchSize,
                           Timing timing, byte[] matteBytes, MatteConfidence confidence, boolean review,
-                          boolean cacheHit) {
+                          boolean cacheHit, Foreground foreground) {
 
   /** Milliseconds per stage. */
   public record Timing(long decodeMs, long queueMs, long inferMs, long encodeMs) {

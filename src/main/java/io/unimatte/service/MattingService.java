@@ -9,6 +9,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Optional;
+
 /**
  * The matting pipeline every way in shares (HTTP upload, remove.bg, batch job, WebSocket):
  * decode and preprocess on the imaging worker pool, inference over the event bus, then
@@ -42,6 +44,16 @@ public interface MattingService {
 
   /** Cuts out one image; fails with a {@link MatteException} carrying a stable code. */
   Future<MatteResult> matte(MatteRequest request);
+
+  /**
+   * Why an image for {@code model} (null: the default model) would be refused right now, asked before its
+   * upload is read: the model's queue is full, it is still loading, or it failed to load. Empty when it
+   * would be taken, and when this node cannot tell (a cluster front, whose queues are on the workers).
+   * Reads local state only: cheap enough for every request head.
+   */
+  default Optional<MatteException> refusal(String model) {
+    return Optional.empty();
+  }
 
   /** Releases the worker pool. */
   void close();

@@ -101,7 +101,7 @@ class OutputOptionsApiTest {
 
   @Test
   void badOptionsAreExplained() throws Exception {
-    assertEquals("unsupported_output_format", MatteApiTest.error(post("format=webp")).getString("code"));
+    assertEquals("invalid_parameter", MatteApiTest.error(post("format=gif")).getString("code"));
     HttpResponse<byte[]> bg = post("bg=zzz");
     assertEquals(400, bg.statusCode());
     assertTrue(MatteApiTest.error(bg).getString("message").contains("bg"));

@@ -50,13 +50,16 @@ class SafeDefaultsTest {
   @Test
   void warnsOnlyWhenReachableFromOtherMachinesWithoutKeys() {
     for (String host : new String[] {"0.0.0.0", "::", "10.0.0.5", "192.168.1.20", "my-host.lan"}) {
-      String warning = HttpVerticle.insecureBindWarning(config(host)).orElseThrow(() -> new AssertionError(host));
+      String warning = BindCheck.insecureBindWarning(config(host)).orElseThrow(() -> new AssertionError(host));
       assertTrue(warning.startsWith("event=insecure_bind host=" + host + " "), warning);
     }
     for (String host : new String[] {"127.0.0.1", "127.0.1.1", "::1", "localhost"}) {
-      assertTrue(HttpVerticle.insecureBindWarning(config(host)).isEmpty(), host);
+      assertTrue(BindCheck.insecureBindWarning(config(host)).isEmpty(), host);
     }
-    assertTrue(HttpVerticle.insecureBindWarning(config("0.0.0.0", "k1")).isEmpty(), "keys configured");
+    assertTrue(BindCheck.insecureBindWarning(config("0.0.0.0", "k1")).isEmpty(), "keys configured");
+    JsonObject adminOnly = config("0.0.0.0");
+    adminOnly.getJsonObject("security").put("adminKeys", new JsonArray().add("admin-key"));
+    assertTrue(BindCheck.insecureBindWarning(adminOnly).isEmpty(), "admin keys are keys too");
   }
 
   @Test

@@ -58,6 +58,32 @@ class InferenceCodecsTest {
   }
 
   @Test
+  void lengthsAreCheckedBeforeAnythingIsAllocated() {
+    InferenceCodecs.RequestCodec requests = new InferenceCodecs.RequestCodec();
+    InferenceCodecs.ReplyCodec replies = new InferenceCodecs.ReplyCodec();
+    byte version = 1;
+    // a reply that claims 2^30 floats (4 GiB) in a 30-byte frame, or a negative count
+    for (int floats : new int[] {1 << 30, Integer.MAX_VALUE, -2, Integer.MIN_VALUE, 3}) {
+      Buffer reply = Buffer.buffer().appendByte(version).appendInt(-1).appendInt(-1).appendLong(0).appendInt(1)
+          .appendLong(0).appendLong(0).appendInt(floats).appendFloat(0.5f);
+      assertThrows(IllegalArgumentException.class, () -> replies.decodeFromWire(0, reply), "floats=" + floats);
+    }
+    // a request whose first string claims 2 GiB, or -7 bytes
+    for (int chars : new int[] {Integer.MAX_VALUE, -7, 100}) {
+      Buffer request = Buffer.buffer(new byte[PREFIX]).appendByte(version).appendInt(chars).appendBytes(new byte[10]);
+      assertThrows(IllegalArgumentException.class, () -> requests.decodeFromWire(PREFIX, request), "chars=" + chars);
+    }
+    // cut short anywhere: refused, never read past the frame
+    Buffer whole = Buffer.buffer();
+    requests.encodeToWire(whole,
+        new InferenceRequest("r", new ItemRef("j", 0), "m", new ModelInput(new float[12], 2, 2)));
+    for (int cut = 0; cut < whole.length(); cut++) {
+      Buffer part = whole.getBuffer(0, cut);
+      assertThrows(IllegalArgumentException.class, () -> requests.decodeFromWire(0, part), "cut at " + cut);
+    }
+  }
+
+  @Test
   void aFrameOfAnotherVersionIsRefused() {
     Buffer wire = Buffer.buffer().appendByte((byte) 99).appendInt(-1);
     assertThrows(IllegalStateException.class, () -> new InferenceCodecs.ReplyCodec().decodeFromWire(0, wire));

@@ -54,7 +54,9 @@ class FileJobStoreTest {
       commit(store, j);
       store.writeResult(j.getString("id"), "0.png", new byte[10_000]);
     }
-    List<String> deleted = store.cleanup(Duration.ofHours(24), 35_000, Set.of(running.getString("id")), now);
+    Set<String> finished = Set.of(ancient.getString("id"), old.getString("id"), recent.getString("id"),
+        newest.getString("id"));
+    List<String> deleted = store.cleanup(Duration.ofHours(24), 35_000, finished, now);
     // ancient: too old; then over 35 kB the oldest kept one (old) goes; running jobs are never touched
     assertTrue(deleted.contains(ancient.getString("id")));
     assertTrue(deleted.contains(old.getString("id")));
@@ -62,6 +64,46 @@ class FileJobStoreTest {
     assertFalse(deleted.contains(newest.getString("id")));
     assertFalse(Files.exists(root.resolve(ancient.getString("id"))));
     assertEquals(3, store.loadAll().size());
+  }
+
+  @Test
+  void retentionNeverDeletesAJobThatWasNotFinishedWhenItWasAskedToRun() throws Exception {
+    JobStore store = JobStore.create(root);
+    long now = 100 * HOUR;
+    JsonObject done = job(now - 50 * HOUR, "done");
+    commit(store, done);
+    store.writeResult(done.getString("id"), "0.png", new byte[10_000]);
+    Set<String> finishedThen = Set.of(done.getString("id"));
+    // committed after the verticle listed the finished jobs, before the store is scanned
+    JsonObject created = job(now, "queued");
+    commit(store, created);
+    store.writeResult(created.getString("id"), "0.png", new byte[10_000]);
+    List<String> deleted = store.cleanup(Duration.ofHours(24), 1, finishedThen, now);
+    assertEquals(List.of(done.getString("id")), deleted, "over the budget, yet the new job stays");
+    assertTrue(Files.exists(root.resolve(created.getString("id")).resolve("job.json")));
+  }
+
+  @Test
+  void anEntryFoundTooLargeIsRemovedAndSkippedEntriesAreCounted() throws Exception {
+    JobStore store = JobStore.create(root);
+    JobInputs in = store.stage(3);
+    in.add("a.png", new byte[3]);
+    try (var out = in.add("huge.png")) {
+      out.write(new byte[50]);
+    }
+    in.removeLast();
+    in.add("b.png", new byte[4]);
+    assertEquals(List.of("a.png", "b.png"), in.names());
+    assertEquals(7, in.bytes());
+    for (int i = 0; i < JobInputs.LISTED_SKIPS + 5; i++) {
+      in.skip("n" + i + ".txt", io.unimatte.error.ErrorCode.UNSUPPORTED_FORMAT);
+    }
+    assertEquals(JobInputs.LISTED_SKIPS + 5, in.skippedCount());
+    assertEquals(JobInputs.LISTED_SKIPS, in.skipped().size(), "the first few by name, the rest counted");
+    assertEquals(new JobInputs.Skipped("n0.txt", "unsupported_format"), in.skipped().get(0));
+    store.commit(in, record(in.jobId(), 2));
+    assertArrayEquals(new byte[4], store.readInput(in.jobId(), 1), "b.png took the removed entry's place");
+    assertEquals(List.of(0, 1), store.storedInputs(in.jobId()));
   }
 
   @Test

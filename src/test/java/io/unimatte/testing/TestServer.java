@@ -160,6 +160,15 @@ public final class TestServer implements AutoCloseable {
         HttpResponse.BodyHandlers.ofByteArray());
   }
 
+  /**
+   * POSTs {@code data} as the multipart field {@code field} the way curl sends a large upload: with
+   * {@code Expect: 100-continue}, the body only after the server's {@code 100 Continue}.
+   */
+  public RawHttp.Response postLikeCurl(String path, String field, String filename, String contentType, byte[] data)
+      throws Exception {
+    return RawHttp.postLikeCurl(port, path, RawHttp.multipart(field, filename, contentType, data), Duration.ofSeconds(120));
+  }
+
   /** POSTs the raw bytes with the given content type. */
   public HttpResponse<byte[]> postRaw(String path, String contentType, byte[] data) throws Exception {
     return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", contentType)

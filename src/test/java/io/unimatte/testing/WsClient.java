@@ -31,6 +31,7 @@ public final class WsClient implements WebSocket.Listener {
   public final CompletableFuture<JsonObject> closed = new CompletableFuture<>();
   /** The server's {@code hello}. */
   public JsonObject hello;
+  private volatile boolean holding;
   /** The socket, for raw frames and closing. */
   public WebSocket ws;
 
@@ -44,9 +45,19 @@ public final class WsClient implements WebSocket.Listener {
 
   /** Connects to port {@code port} on loopback and reads the {@code hello}, waiting at most {@code helloSeconds}. */
   public static WsClient connect(int port, int helloSeconds) throws Exception {
+    return connect(port, "", helloSeconds);
+  }
+
+  /** Connects to a test server with an API key ({@code ?api_key=}, as browsers do) and reads its {@code hello}. */
+  public static WsClient connect(TestServer server, String apiKey) throws Exception {
+    String query = "?api_key=" + java.net.URLEncoder.encode(apiKey, java.nio.charset.StandardCharsets.UTF_8);
+    return connect(server.port(), query, DEFAULT_WAIT_SECONDS);
+  }
+
+  private static WsClient connect(int port, String query, int helloSeconds) throws Exception {
     WsClient c = new WsClient();
     c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws"), c).get(10, TimeUnit.SECONDS);
+        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws" + query), c).get(10, TimeUnit.SECONDS);
     c.hello = c.next(helloSeconds);
     assertEquals("hello", c.hello.getString("type"));
     return c;
@@ -61,7 +72,9 @@ public final class WsClient implements WebSocket.Listener {
       messages.add(new JsonObject().put("type", "binary").put("data", partialBinary.toByteArray()));
       partialBinary.reset();
     }
-    webSocket.request(1);
+    if (!holding) {
+      webSocket.request(1);
+    }
     return null;
   }
 
@@ -83,8 +96,21 @@ public final class WsClient implements WebSocket.Listener {
       messages.add(new JsonObject(partial.toString()));
       partial.setLength(0);
     }
-    webSocket.request(1);
+    if (!holding) {
+      webSocket.request(1);
+    }
     return null;
+  }
+
+  /** Stops reading after the message being read: what the server sends piles up, as for a slow client. */
+  public void hold() {
+    holding = true;
+  }
+
+  /** Reads again. */
+  public void release() {
+    holding = false;
+    ws.request(1);
   }
 
   /** The next message, failing the test when none comes within {@link #DEFAULT_WAIT_SECONDS}. */

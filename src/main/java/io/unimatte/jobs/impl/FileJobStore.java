@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -254,14 +255,19 @@ public final class FileJobStore implements JobStore {
     if (!Files.isDirectory(dir(jobId))) {
       throw new NoSuchFileException(dir(jobId) + " (job deleted)");
     }
-    Files.createDirectories(p.getParent());
+    try {
+      // never createDirectories: a job deleted since the check above must not get its folder back
+      Files.createDirectory(p.getParent());
+    } catch (FileAlreadyExistsException exists) {
+      // made by the commit, as it should be
+    }
     writeAtomically(p, bytes);
     return p;
   }
 
   @Override
   public Path resultPath(String jobId, String fileName) {
-    if (!fileName.matches("[0-9]+(\\.alpha)?\\.(png|jpg)")) {
+    if (!fileName.matches("[0-9]+(\\.alpha)?\\.(png|jpg|webp)")) {
       throw new IllegalArgumentException("invalid result name");
     }
     return dir(jobId).resolve(ITEMS).resolve(fileName);
@@ -307,14 +313,15 @@ public final class FileJobStore implements JobStore {
   }
 
   @Override
-  public List<String> cleanup(Duration maxAge, long maxBytes, Set<String> keep, long nowMillis) throws IOException {
+  public List<String> cleanup(Duration maxAge, long maxBytes, Set<String> deletable, long nowMillis)
+      throws IOException {
     List<JsonObject> jobs = loadAll();
     List<String> deleted = new ArrayList<>();
     long total = 0;
     List<JsonObject> kept = new ArrayList<>();
     for (JsonObject j : jobs) {
       String id = j.getString("id");
-      if (!keep.contains(id) && nowMillis - j.getLong("createdAt", nowMillis) > maxAge.toMillis()) {
+      if (deletable.contains(id) && nowMillis - j.getLong("createdAt", nowMillis) > maxAge.toMillis()) {
         delete(id);
         deleted.add(id);
       } else {
@@ -325,7 +332,7 @@ public final class FileJobStore implements JobStore {
     // oldest first until under the byte budget
     for (int i = kept.size() - 1; i >= 0 && total > maxBytes; i--) {
       String id = kept.get(i).getString("id");
-      if (keep.contains(id)) {
+      if (!deletable.contains(id)) {
         continue;
       }
       total -= size(dir(id));
@@ -343,7 +350,12 @@ public final class FileJobStore implements JobStore {
     private final Path dir;
     private final int maxItems;
     private final List<String> names = new ArrayList<>();
+    private final List<Skipped> skipped = new ArrayList<>();
+    private int skippedCount;
     private long bytes;
+    /** Bytes written to the input opened last ({@link #removeLast}). */
+    private long lastBytes;
+    private OutputStream last;
     /** Committed or discarded: the folder is no longer this object's. */
     private volatile boolean done;
 
@@ -368,8 +380,9 @@ public final class FileJobStore implements JobStore {
       }
       Path file = dir.resolve(INPUTS).resolve(names.size() + INPUT_SUFFIX);
       names.add(name);
+      lastBytes = 0;
       FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      return new OutputStream() {
+      last = new OutputStream() {
         @Override
         public void write(int b) throws IOException {
           write(new byte[] {(byte) b}, 0, 1);
@@ -382,6 +395,7 @@ public final class FileJobStore implements JobStore {
             ch.write(buf);
           }
           bytes += len;
+          lastBytes += len;
         }
 
         @Override
@@ -395,6 +409,38 @@ public final class FileJobStore implements JobStore {
           }
         }
       };
+      return last;
+    }
+
+    @Override
+    public void removeLast() throws IOException {
+      if (done || last == null) {
+        throw new IllegalStateException("no open input of job " + id + " to remove");
+      }
+      last.close();
+      last = null;
+      Files.delete(dir.resolve(INPUTS).resolve((names.size() - 1) + INPUT_SUFFIX));
+      names.remove(names.size() - 1);
+      bytes -= lastBytes;
+      lastBytes = 0;
+    }
+
+    @Override
+    public void skip(String name, ErrorCode reason) {
+      skippedCount++;
+      if (skipped.size() < LISTED_SKIPS) {
+        skipped.add(new Skipped(name, reason.code()));
+      }
+    }
+
+    @Override
+    public int skippedCount() {
+      return skippedCount;
+    }
+
+    @Override
+    public List<Skipped> skipped() {
+      return Collections.unmodifiableList(skipped);
     }
 
     @Override

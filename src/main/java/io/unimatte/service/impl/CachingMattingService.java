@@ -2,7 +2,9 @@ package io.unimatte.service.impl;
 
 import io.unimatte.cache.ResultCache;
 import io.unimatte.imaging.MatteConfidence;
+import io.unimatte.imaging.output.Foreground;
 import io.unimatte.inference.ModelCatalog;
+import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
 import io.unimatte.service.MattingService;
@@ -11,6 +13,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The result cache in front of the pipeline: the same bytes, model and options (and whether the matte
@@ -25,6 +28,7 @@ public final class CachingMattingService implements MattingService {
   private static final String FOREGROUND = "foregroundShare";
   private static final String SUBJECT = "subjectFound";
   private static final String REVIEW = "review";
+  private static final String FOREGROUND_BOX = "foregroundBox";
 
   private final MattingService delegate;
   private final ResultCache cache;
@@ -53,12 +57,19 @@ public final class CachingMattingService implements MattingService {
     });
   }
 
+  /** The pipeline's answer: a result the cache holds could still be served, but its key needs the body. */
+  @Override
+  public Optional<MatteException> refusal(String model) {
+    return delegate.refusal(model);
+  }
+
   private static ResultCache.CachedResult toCache(MatteResult r) {
     return new ResultCache.CachedResult(r.bytes(), r.matteBytes(), r.contentType(), r.width(), r.height(), r.model(),
         Map.of(BATCH_SIZE, Integer.toString(r.batchSize()), TIMING, r.timing().header(),
             SCORE, Double.toString(r.confidence().score()), UNCERTAIN, Double.toString(r.confidence().uncertainShare()),
             FOREGROUND, Double.toString(r.confidence().foregroundShare()),
-            SUBJECT, Boolean.toString(r.confidence().subjectFound()), REVIEW, Boolean.toString(r.review())));
+            SUBJECT, Boolean.toString(r.confidence().subjectFound()), REVIEW, Boolean.toString(r.review()),
+            FOREGROUND_BOX, r.foreground().encode()));
   }
 
   private static MatteResult fromCache(ResultCache.CachedResult c) {
@@ -68,7 +79,7 @@ public final class CachingMattingService implements MattingService {
         Boolean.parseBoolean(f.get(SUBJECT)));
     return new MatteResult(c.bytes(), c.contentType(), c.width(), c.height(), c.model(),
         Integer.parseInt(f.get(BATCH_SIZE)), MatteResult.Timing.parse(f.get(TIMING)), c.matteBytes(), confidence,
-        Boolean.parseBoolean(f.get(REVIEW)), true);
+        Boolean.parseBoolean(f.get(REVIEW)), true, Foreground.decode(f.get(FOREGROUND_BOX)));
   }
 
   @Override

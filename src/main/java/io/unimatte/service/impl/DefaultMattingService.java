@@ -7,7 +7,6 @@ import io.vertx.micrometer.backends.BackendRegistries;
 import io.unimatte.error.ErrorCode;
 import io.unimatte.cluster.InferenceRouter;
 import io.unimatte.config.AppConfig;
-import io.unimatte.imaging.output.OutputOptions;
 import io.unimatte.imaging.output.OutputRenderer;
 import io.unimatte.imaging.output.QualitySettings;
 import io.unimatte.imaging.DecodedImage;
@@ -17,12 +16,14 @@ import io.unimatte.imaging.ImageLimits;
 import io.unimatte.imaging.MatteConfidence;
 import io.unimatte.imaging.PngEncoder;
 import io.unimatte.imaging.Resizer;
+import io.unimatte.imaging.WebpEncoder;
 import io.unimatte.inference.InferenceReply;
 import io.unimatte.inference.InferenceRequest;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.ModelInput;
+import io.unimatte.inference.QueueGauge;
 import io.unimatte.batching.ItemRef;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
@@ -36,6 +37,7 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
@@ -50,6 +52,7 @@ public final class DefaultMattingService implements MattingService {
   private final ModelCatalog models;
   private final ImageDecoder decoder;
   private final PngEncoder png;
+  private final WebpEncoder webp;
   private final QualitySettings quality;
   private final DeliveryOptions delivery;
   /** Null when the process runs without metrics (Vert.x started without a registry). */
@@ -63,6 +66,10 @@ public final class DefaultMattingService implements MattingService {
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
     this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
+    this.webp = new WebpEncoder(AppConfig.requireBoolean(imaging, "webp"), AppConfig.requireInt(imaging, "webpEffort"));
+    // loads the native encoder now, at start-up, not on an event loop when the first format=webp arrives
+    LOG.info("event=webp_output available=" + webp.available()
+        + (webp.available() ? "" : " reason=\"" + webp.unavailableReason() + "\""));
     this.quality = QualitySettings.fromConfig(imaging);
     this.delivery = new DeliveryOptions().setLocalOnly(true).setSendTimeout(replyTimeoutMs);
     MeterRegistry registry = BackendRegistries.getDefaultNow();
@@ -73,7 +80,8 @@ public final class DefaultMattingService implements MattingService {
         .description("mattes flagged for review (confidence below imaging.reviewThreshold)").register(registry);
   }
 
-  private record Prepared(DecodedImage image, ModelInput input, long decodeMs) {
+  /** The decoded photo, its model input and the decoded background photo ({@code bg_image}) or null. */
+  private record Prepared(DecodedImage image, ModelInput input, DecodedImage background, long decodeMs) {
   }
 
   @Override
@@ -85,6 +93,13 @@ public final class DefaultMattingService implements MattingService {
       MatteException unknown = unavailable(name);
       publish(ref, "failed", unknown.code());
       return Future.failedFuture(unknown);
+    }
+    if (req.options().format().equals("webp") && !webp.available()) {
+      // refused before the queue: the model's time is not spent on an answer that cannot be written
+      MatteException off = new MatteException(ErrorCode.OUTPUT_FORMAT_UNAVAILABLE, webp.unavailableReason()
+          + "; use png or jpg");
+      publish(ref, "failed", off.code());
+      return Future.failedFuture(off);
     }
     publish(ref, "queued", null);
     long t0 = System.nanoTime();
@@ -131,6 +146,26 @@ public final class DefaultMattingService implements MattingService {
         });
   }
 
+  @Override
+  public Optional<MatteException> refusal(String model) {
+    String name = model == null ? models.defaultModel() : model;
+    if (vertx.isClustered() || models.get(name).isEmpty()) {
+      return Optional.empty(); // the workers' queues are elsewhere; an unknown model is reported with the request
+    }
+    JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(name);
+    String state = status == null ? null : status.getString("status");
+    if ("failed".equals(state)) {
+      return Optional.of(unavailable(name));
+    }
+    if (!"ready".equals(state)) {
+      return Optional.of(new MatteException(ErrorCode.MODEL_NOT_READY, "model '" + name + "' is not loaded yet", 1));
+    }
+    long fullFor = QueueGauge.fullForSeconds(vertx, name);
+    return fullFor > 0
+        ? Optional.of(new MatteException(ErrorCode.QUEUE_FULL, "the queue of model '" + name + "' is full", fullFor))
+        : Optional.empty();
+  }
+
   private Prepared prepare(MatteRequest req, ModelDescriptor model, long t0) {
     DecodedImage img;
     try {
@@ -138,8 +173,18 @@ public final class DefaultMattingService implements MattingService {
     } catch (ImageDecodeException e) {
       throw new MatteException(ErrorCode.orInternal(e.code()), e.getMessage());
     }
+    DecodedImage background = null;
+    var bg = req.options().backgroundImage();
+    if (bg != null && !req.options().matteOnly()) {
+      try {
+        background = decoder.decode(bg.bytes());
+      } catch (ImageDecodeException e) {
+        // the same codes as for the photo; the message says which image it was
+        throw new MatteException(ErrorCode.orInternal(e.code()), "background image: " + e.getMessage());
+      }
+    }
     ModelInput input = ModelInputs.prepare(img, model);
-    return new Prepared(img, input, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    return new Prepared(img, input, background, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
   }
 
   private MatteResult finish(MatteRequest req, ModelDescriptor model, Prepared prep, InferenceReply r) {
@@ -150,18 +195,17 @@ public final class DefaultMattingService implements MattingService {
     // judged on the model's own matte: refinement must not hide that the model was unsure
     MatteConfidence confidence = MatteConfidence.of(alpha, img.width(), img.height());
     alpha = OutputRenderer.refineAlpha(img, alpha, req.options(), quality);
-    OutputRenderer.Rendered out = OutputRenderer.renderRefined(img, alpha, req.options(), png, quality);
+    OutputRenderer.Rendered out = OutputRenderer.renderRefined(img, alpha, prep.background(), req.options(), png,
+        webp, quality);
     byte[] matte = null;
     if (req.withMatte() && !req.options().matteOnly()) {
-      OutputOptions o = req.options();
-      // the matte framed like the main output (same crop and size), as a grey PNG
-      matte = OutputRenderer.renderRefined(img, alpha, new OutputOptions(true, "png", null, o.crop(), o.cropMargin(),
-          o.cropMarginPercent(), o.maxPixels(), o.maxWidth(), o.maxHeight(), o.jpegQuality()), png, quality).bytes();
+      // the matte framed like the main output (same roi, crop, layout and size), as a grey PNG
+      matte = OutputRenderer.renderRefined(img, alpha, null, req.options().asMatte(), png, webp, quality).bytes();
     }
     long encodeMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t);
     return new MatteResult(out.bytes(), out.contentType(), out.width(), out.height(), model.name(), r.batchSize(),
         new MatteResult.Timing(prep.decodeMs(), r.queueMillis(), r.inferMillis(), encodeMs), matte, confidence,
-        quality.needsReview(confidence), false);
+        quality.needsReview(confidence), false, out.foreground());
   }
 
   private Throwable transportError(Throwable err, String model) {
