@@ -68,7 +68,7 @@ test('logged in, a cutout over HTTP and a batch over the WebSocket work', async 
   await page.waitForSelector('#single-result:not([hidden])');
   await page.click('#tab-batch');
   await page.setInputFiles('#file-batch', photos.slice(0, 2));
-  await page.waitForFunction(() => document.getElementById('batch-progress').value === 100);
+  await page.waitForFunction(() => document.getElementById('batch-progress').getAttribute('aria-valuenow') === '100');
 });
 
 test('a page of another origin cannot open the WebSocket, even with the key', async () => {

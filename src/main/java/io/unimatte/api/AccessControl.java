@@ -163,7 +163,8 @@ final class AccessControl implements Handler<RoutingContext>, Shareable {
   Handler<RoutingContext> pageGuard(String webroot) {
     return ctx -> {
       String path = ctx.request().path();
-      if (path.equals("/" + LOGIN_PAGE) || path.equals("/app.css")) {
+      // the login page and what it shows (its style, the icon) open without a session
+      if (path.equals("/" + LOGIN_PAGE) || path.equals("/app.css") || path.equals("/favicon.svg")) {
         ctx.next();
         return;
       }

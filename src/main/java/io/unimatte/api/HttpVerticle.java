@@ -106,7 +106,7 @@ public final class HttpVerticle extends VerticleBase {
     router.get("/api/v1/models").handler(ctx -> ctx.json(ModelsApi.list(models, ModelStatuses.of(vertx))));
     MetricsApi.mount(router, vertx, models, () -> ModelStatuses.of(vertx));
     ImageInput input = new ImageInput(vertx, new UrlFetcher(vertx, all.getJsonObject("urlFetch")));
-    MatteApi.mount(router, uploads, service, input, models);
+    MatteApi.mount(router, vertx, all, uploads, service, input, models);
     JobsApi.mount(router, vertx, all, uploads, input, models);
     RemoveBgApi.mount(router, uploads, service, input, models, all.getJsonObject("removebg"));
     router.route("/api/v1/ws").handler(ctx -> WebSocketApi.accept(vertx, ctx, all, input, models, budget));

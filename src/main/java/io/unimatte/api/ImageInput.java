@@ -42,10 +42,10 @@ final class ImageInput {
 
   /**
    * A parsed request: its text parameters (form fields and JSON members first, then the query string),
-   * the image bytes it carried directly (file field or raw body), if any, and the background photo's
-   * bytes when it came as a multipart file.
+   * the image bytes it carried directly (file field or raw body), if any, the file's name when the
+   * multipart part gave one, and the background photo's bytes when it came as a multipart file.
    */
-  record Form(Map<String, String> params, byte[] file, byte[] bgFile) {
+  record Form(Map<String, String> params, byte[] file, String filename, byte[] bgFile) {
   }
 
   private final Vertx vertx;
@@ -131,6 +131,7 @@ final class ImageInput {
     String media = type == null ? "" : type.toLowerCase(Locale.ROOT).split(";")[0].trim();
     Map<String, String> params = new HashMap<>();
     byte[] file = null;
+    String filename = null;
     byte[] bgFile = null;
     switch (media) {
       case "multipart/form-data" -> {
@@ -141,6 +142,7 @@ final class ImageInput {
             if (file == null || (!named && part.filename() != null)) {
               file = part.data();
               named = part.filename() != null;
+              filename = part.filename();
             }
           } else if (fields.bgFile().equals(part.name()) && part.filename() != null) {
             bgFile = part.data();
@@ -184,7 +186,7 @@ final class ImageInput {
       }
     }
     query.forEach(params::putIfAbsent);
-    return new Form(params, file, bgFile);
+    return new Form(params, file, filename, bgFile);
   }
 
   /** One name or value of a urlencoded form; a bad {@code %} escape is the client's error, not ours. */

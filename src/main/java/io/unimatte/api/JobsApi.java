@@ -34,9 +34,10 @@ import java.util.zip.ZipOutputStream;
 /**
  * Batch-job routes: {@code POST /api/v1/jobs} (many {@code image} parts or one zip, options in the query,
  * a background photo for every image as a {@code bg_image} part or {@code ?bg_image_url=}) → 202;
- * {@code GET /api/v1/jobs} (history, newest first); {@code GET|DELETE /api/v1/jobs/{id}};
- * {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive} (zip);
- * {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202.
+ * {@code GET /api/v1/jobs} (history, newest first, paged); {@code GET|DELETE /api/v1/jobs/{id}} (DELETE stops
+ * its running work first); {@code GET /api/v1/jobs/{id}/items/{n}} (one result); {@code GET /api/v1/jobs/{id}/archive}
+ * (zip); {@code POST /api/v1/jobs/{id}/retry} (queue the retryable failed items again) → 202;
+ * {@code POST /api/v1/jobs/{id}/cancel} (stop the unfinished images, keep the rest) → 200.
  * Every image is written to disk before the job is acknowledged (see {@link JobInputs}). A job is
  * its creator's: every route answers 404 {@code job_not_found} for another client's job.
  */
@@ -76,6 +77,7 @@ final class JobsApi {
     router.get("/api/v1/jobs/:id/items/:n").handler(api::item);
     router.get("/api/v1/jobs/:id/archive").handler(api::archive);
     router.post("/api/v1/jobs/:id/retry").handler(api::retry);
+    router.post("/api/v1/jobs/:id/cancel").handler(api::cancel);
   }
 
   /** What stages a job's images: adds them to the inputs, throws {@link MatteException} for bad ones. */
@@ -122,7 +124,7 @@ final class JobsApi {
   private static void fail(RoutingContext ctx, Throwable err) {
     if (err instanceof ReplyException re && re.failureCode() >= 400 && re.failureCode() < 600) {
       ErrorCode code = ErrorCode.orInternal(re.getMessage());
-      ApiErrors.send(ctx, code, code.defaultMessage(), 0);
+      ApiErrors.send(ctx, code, code.defaultMessage(), err instanceof JobsVerticle.Refusal r ? r.retryAfterSecs() : 0);
     } else {
       ApiErrors.send(ctx, err);
     }
@@ -204,10 +206,49 @@ final class JobsApi {
         .put("websocket", "/api/v1/ws");
   }
 
+  /**
+   * One page of the history: {@code ?limit} (1–{@value JobsVerticle#MAX_PAGE}, default
+   * {@value JobsVerticle#DEFAULT_PAGE}), {@code ?offset}, {@code ?review=true} for the jobs with images to check;
+   * {@code next} links the following page while there is one.
+   */
   private void list(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, AccessControl.viewer(ctx).addTo(new JsonObject()))
-        .onSuccess(m -> ctx.json(m.body()))
+    int limit;
+    int offset;
+    try {
+      limit = intParam(ctx, "limit", JobsVerticle.DEFAULT_PAGE, 1, JobsVerticle.MAX_PAGE);
+      offset = intParam(ctx, "offset", 0, 0, Integer.MAX_VALUE);
+    } catch (CodedException e) {
+      fail(ctx, e);
+      return;
+    }
+    boolean review = Boolean.parseBoolean(ctx.request().getParam("review", "false"));
+    vertx.eventBus().<JsonObject>request(JobsVerticle.LIST, AccessControl.viewer(ctx).addTo(new JsonObject()
+            .put("limit", limit).put("offset", offset).put("review", review)))
+        .onSuccess(m -> {
+          JsonObject page = m.body();
+          if (offset + limit < page.getInteger("total")) {
+            page.put("next", "/api/v1/jobs?limit=" + limit + "&offset=" + (offset + limit) + (review ? "&review=true" : ""));
+          }
+          ctx.json(page);
+        })
         .onFailure(err -> fail(ctx, err));
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int fallback, int min, int max) {
+    String v = ctx.request().getParam(name);
+    if (v == null || v.isBlank()) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(v.trim());
+      if (n >= min && n <= max) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new CodedException(ErrorCode.INVALID_PARAMETER, name + " must be a whole number from " + min
+        + (max == Integer.MAX_VALUE ? " up" : " to " + max) + ", got '" + v + "'");
   }
 
   /** The job of the path, if the caller may see it; else {@code job_not_found}, as if it did not exist. */
@@ -251,6 +292,13 @@ final class JobsApi {
           ctx.response().setStatusCode(202).putHeader("Location", "/api/v1/jobs/" + id)
               .putHeader("Content-Type", "application/json").end(job.put("links", links(id)).encode());
         })
+        .onFailure(err -> fail(ctx, err));
+  }
+
+  private void cancel(RoutingContext ctx) {
+    job(ctx).compose(j -> vertx.eventBus().<JsonObject>request(JobsVerticle.CANCEL,
+            byId(ctx, j.getString("id"))))
+        .onSuccess(m -> ctx.json(m.body().put("links", links(m.body().getString("id")))))
         .onFailure(err -> fail(ctx, err));
   }
 

@@ -76,7 +76,9 @@ final class RemoveBgApi {
                     JsonObject config) {
     RemoveBgApi api = new RemoveBgApi(service, input, models,
         AppConfig.requireBoolean(config, "ignoreUnknownParameters"));
-    router.post("/v1.0/removebg").handler(body).handler(api::handle);
+    router.post("/v1.0/removebg")
+        .handler(body.admitting(ctx -> service.refusal(api.requestedModel(ctx)), RemoveBgApi::error))
+        .handler(api::handle);
     router.get("/v1.0/account").handler(RemoveBgApi::account);
   }
 

@@ -39,6 +39,7 @@ public enum ErrorCode {
   ITEM_NOT_READY(409, true, "the item has no result yet"),
   ITEM_FAILED(409, false, "the item failed and has no result"),
   NOTHING_TO_RETRY(409, false, "the job has no failed images that a retry could run again"),
+  CANCELLED(409, false, "the job was cancelled before this image was finished"),
   PAYLOAD_TOO_LARGE(413, false, "the request is larger than the server accepts"),
   IMAGE_TOO_LARGE(413, false, "the image has more pixels or bytes than the server accepts"),
   TOO_MANY_FRAMES(413, false, "the image has more frames than the server accepts"),
@@ -73,6 +74,7 @@ public enum ErrorCode {
   INVALID_MESSAGE(400, false, "send JSON text messages"),
   UNKNOWN_TYPE(400, false, "unknown message type"),
   TOO_MANY_SUBSCRIPTIONS(429, false, "this socket follows as many jobs as allowed"),
+  MESSAGE_TOO_LARGE(413, false, "the WebSocket message is larger than websocket.maxMessageBytes"),
   SEND_FAILED(500, true, "the message could not be delivered");
 
   private static final Map<String, ErrorCode> BY_CODE = Arrays.stream(values())

@@ -17,6 +17,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -63,13 +65,26 @@ public final class JobsVerticle extends VerticleBase {
    */
   public static final String CREATE = "unimatte.jobs.create";
   public static final String GET = "unimatte.jobs.get";
+  /**
+   * {@code {offset, limit, review}} → {@code {jobs, total, offset, limit}}: one page of job summaries,
+   * newest first; with {@code review: true} only the jobs that have images flagged for review.
+   */
   public static final String LIST = "unimatte.jobs.list";
+  /** {@code {id}} → true once the job is gone; its queued images never start and its running ones are dropped. */
   public static final String DELETE = "unimatte.jobs.delete";
+  /**
+   * {@code {id}} → the job with its unfinished images stopped ({@code failed}, code {@code cancelled}) and
+   * {@code cancelled}: how many; finished images and the job itself stay.
+   */
+  public static final String CANCEL = "unimatte.jobs.cancel";
+  /** A single cutout already made ({@link SingleRecord}) → the finished one-image job that records it. */
+  public static final String RECORD = "unimatte.jobs.record";
   /** {@code {id}} → the job with its retryable failed items queued again, and {@code retried}: how many. */
   public static final String RETRY = "unimatte.jobs.retry";
   /**
-   * Published when an item is finished (stored or failed): {@code {type:"item", jobId, item}}; and
-   * when failed items are queued again: {@code {type:"requeued", jobId, items:[indexes]}}.
+   * Published when an item is finished (stored or failed): {@code {type:"item", jobId, item}};
+   * when failed items are queued again: {@code {type:"requeued", jobId, items:[indexes]}}; and when a
+   * job is deleted: {@code {type:"deleted", jobId}}.
    */
   public static final String EVENTS = "unimatte.jobs.events";
   /** Item code: the input of an unfinished item is not on disk any more. */
@@ -85,6 +100,18 @@ public final class JobsVerticle extends VerticleBase {
   private static final long MODEL_POLL_MS = 250;
   /** On SIGTERM: time beyond the inference grace period for in-flight images to be encoded and stored. */
   private static final long STOP_MARGIN_MS = 15_000;
+  /** History pages: the size when none is asked for, and the largest. */
+  public static final int DEFAULT_PAGE = 50;
+  public static final int MAX_PAGE = 200;
+  /** File names a job summary carries (the rest are counted in {@code total}). */
+  private static final int NAMES_IN_SUMMARY = 3;
+  /** Pace of one image before any finished (a guess for {@code retryAfter}), and how fast the average follows. */
+  private static final double FIRST_ITEM_MS = 1000;
+  private static final double ITEM_MS_WEIGHT = 0.2;
+  /** Bounds of a {@code too_many_jobs} retry hint. */
+  private static final long MAX_RETRY_AFTER_SECS = 300;
+  /** Message of the images a cancel stopped. */
+  private static final String CANCELLED_MESSAGE = "the job was cancelled before this image was finished";
 
   private final ModelCatalog models;
   private final Map<String, JsonObject> jobs = new LinkedHashMap<>();
@@ -105,6 +132,8 @@ public final class JobsVerticle extends VerticleBase {
   private boolean keepInputs;
   private long stopWaitMs;
   private boolean modelPollScheduled;
+  /** Moving average of an image's time in the pipeline (read to the stored result), for retry hints. */
+  private double itemMs = FIRST_ITEM_MS;
   /** A retention scan is running. */
   private boolean cleaning;
   /** SIGTERM received: nothing new starts; what is in flight may finish. */
@@ -115,6 +144,24 @@ public final class JobsVerticle extends VerticleBase {
 
   /** One image of a job waiting for a place in the pipeline. */
   private record Pending(String jobId, int index) {
+  }
+
+  /**
+   * A refusal that says when asking again may pass: the event-bus failure ({@code failureCode} the HTTP
+   * status, message the code) with {@code retryAfterSecs}. Local replies keep the instance.
+   */
+  public static final class Refusal extends ReplyException {
+    private final long retryAfterSecs;
+
+    Refusal(ErrorCode code, long retryAfterSecs) {
+      super(ReplyFailure.RECIPIENT_FAILURE, code.status(), code.code());
+      this.retryAfterSecs = retryAfterSecs;
+    }
+
+    /** Seconds after which the same request may be accepted. */
+    public long retryAfterSecs() {
+      return retryAfterSecs;
+    }
   }
 
   /** Saves of one job, one at a time; requests arriving meanwhile share the next save. */
@@ -129,6 +176,11 @@ public final class JobsVerticle extends VerticleBase {
       bus.registerDefaultCodec(JobSubmission.class, new LocalCodec<>(JobSubmission.class));
     } catch (IllegalStateException alreadyRegistered) {
       // already there: another deployment in this Vert.x instance
+    }
+    try {
+      bus.registerDefaultCodec(SingleRecord.class, new LocalCodec<>(SingleRecord.class));
+    } catch (IllegalStateException alreadyRegistered) {
+      // as above
     }
   }
 
@@ -197,15 +249,10 @@ public final class JobsVerticle extends VerticleBase {
         JsonObject j = visible(m.body());
         m.reply(j == null ? null : publicView(j));
       });
-      bus.<JsonObject>localConsumer(LIST, m -> {
-        Viewer viewer = Viewer.of(m.body());
-        JsonArray list = new JsonArray();
-        List<JsonObject> newestFirst = new ArrayList<>(jobs.values());
-        java.util.Collections.reverse(newestFirst);
-        newestFirst.stream().filter(viewer::maySee).forEach(j -> list.add(summary(j)));
-        m.reply(new JsonObject().put("jobs", list));
-      });
+      bus.<JsonObject>localConsumer(LIST, this::list);
       bus.<JsonObject>localConsumer(DELETE, this::delete);
+      bus.<JsonObject>localConsumer(CANCEL, this::cancel);
+      bus.<SingleRecord>localConsumer(RECORD, this::record);
       bus.<JsonObject>localConsumer(RETRY, this::retry);
       // consumer(): on a cluster the workers publish progress from other nodes
       bus.<JsonObject>consumer(InferenceVerticle.PROGRESS_ADDRESS, m -> onProgress(m.body()));
@@ -268,6 +315,7 @@ public final class JobsVerticle extends VerticleBase {
     int done = 0;
     int failed = 0;
     int retryable = 0;
+    int flagged = 0;
     JsonArray items = job.getJsonArray("items");
     for (Object o : items) {
       JsonObject item = (JsonObject) o;
@@ -275,18 +323,38 @@ public final class JobsVerticle extends VerticleBase {
       done += "done".equals(stage) ? 1 : 0;
       failed += "failed".equals(stage) ? 1 : 0;
       retryable += "failed".equals(stage) && item.getBoolean("retryable", false) ? 1 : 0;
+      flagged += "done".equals(stage) && item.getBoolean("review", false) ? 1 : 0;
     }
-    job.put("done", done).put("failed", failed).put("retryable", retryable);
+    job.put("done", done).put("failed", failed).put("retryable", retryable).put("flagged", flagged);
     job.put("status", done + failed == items.size() ? (failed == 0 ? "done" : done == 0 ? "failed" : "partial")
         : done + failed > 0 ? "running" : "queued");
   }
 
+  /**
+   * A job as the history lists it: counts, model, its first file names, the result to show as its
+   * thumbnail ({@code thumb}: the first finished image, null before) and {@code flagged}: finished
+   * images whose confidence is below {@code imaging.reviewThreshold}.
+   */
   private static JsonObject summary(JsonObject job) {
+    JsonArray names = new JsonArray();
+    String thumb = null;
+    for (Object o : job.getJsonArray("items")) {
+      JsonObject item = (JsonObject) o;
+      if (names.size() < NAMES_IN_SUMMARY) {
+        names.add(item.getString("name"));
+      }
+      if (thumb == null && "done".equals(item.getString("stage"))) {
+        thumb = item.getString("url");
+      }
+    }
     return new JsonObject().put("id", job.getString("id")).put("createdAt", job.getLong("createdAt"))
         .put("status", job.getString("status")).put("total", job.getJsonArray("items").size())
         .put("done", job.getInteger("done", 0)).put("failed", job.getInteger("failed", 0))
-        .put("retryable", job.getInteger("retryable", 0))
-        .put("output", job.getString("output")).put("source", job.getString("source"));
+        .put("retryable", job.getInteger("retryable", 0)).put("flagged", flagged(job))
+        .put("cancelled", job.containsKey("cancelledAt")).put("finishedAt", job.getLong("finishedAt"))
+        .put("model", job.getString("model")).put("names", names).put("thumb", thumb)
+        .put("output", job.getString("output")).put("format", job.getString("format"))
+        .put("source", job.getString("source"));
   }
 
   /** The job named by {@code body.id} if the viewer in {@code body} may see it, else null. */
@@ -302,9 +370,77 @@ public final class JobsVerticle extends VerticleBase {
     return copy;
   }
 
+  private void list(Message<JsonObject> m) {
+    JsonObject q = m.body();
+    Viewer viewer = Viewer.of(q);
+    int offset = Math.max(0, q.getInteger("offset", 0));
+    int limit = Math.max(1, Math.min(MAX_PAGE, q.getInteger("limit", DEFAULT_PAGE)));
+    boolean reviewOnly = q.getBoolean("review", false);
+    List<JsonObject> newestFirst = new ArrayList<>(jobs.values());
+    java.util.Collections.reverse(newestFirst);
+    JsonArray page = new JsonArray();
+    int total = 0;
+    for (JsonObject j : newestFirst) {
+      if (!viewer.maySee(j) || reviewOnly && flagged(j) == 0) {
+        continue;
+      }
+      if (total >= offset && total < offset + limit) {
+        page.add(summary(j));
+      }
+      total++;
+    }
+    m.reply(new JsonObject().put("jobs", page).put("total", total).put("offset", offset).put("limit", limit));
+  }
+
+  /** Finished images flagged for review (counted from the items: records written before the count lack it). */
+  private static int flagged(JsonObject job) {
+    int n = 0;
+    for (Object o : job.getJsonArray("items")) {
+      JsonObject item = (JsonObject) o;
+      n += "done".equals(item.getString("stage")) && item.getBoolean("review", false) ? 1 : 0;
+    }
+    return n;
+  }
+
+  /**
+   * Running jobs counted against a client's limit. A WebSocket job counts only while some of its
+   * images wait for the pipeline: one whose images are all in it is about to end, and a client that
+   * opens one socket per image should not be refused for jobs that no longer queue.
+   */
   private long runningJobsOf(String client) {
-    return running.stream().filter(r -> client.equals(jobs.get(r).getString("client"))).count()
+    Set<String> waiting = new HashSet<>();
+    pending.forEach(p -> waiting.add(p.jobId()));
+    return running.stream().map(jobs::get)
+        .filter(j -> client.equals(j.getString("client")) && (!isSocketJob(j) || waiting.contains(j.getString("id"))))
+        .count()
         + committing.values().stream().filter(j -> client.equals(j.getString("client"))).count();
+  }
+
+  private static boolean isSocketJob(JsonObject job) {
+    return "websocket".equals(job.getString("source"));
+  }
+
+  /**
+   * Seconds until one of the client's jobs stops counting against its limit, from the images queued
+   * before its last one and the recent pace of the pipeline ({@code jobs.maxInFlight} at a time).
+   */
+  private long retryAfter(String client) {
+    Map<String, Integer> lastQueued = new HashMap<>();
+    int position = 0;
+    for (Pending p : pending) {
+      lastQueued.put(p.jobId(), ++position);
+    }
+    long fewest = maxInFlight;
+    for (String id : running) {
+      JsonObject job = jobs.get(id);
+      if (client.equals(job.getString("client"))) {
+        // images to start before nothing of it waits; a job of another kind also has to finish them
+        long images = lastQueued.getOrDefault(id, 0) + (isSocketJob(job) ? 0 : maxInFlight);
+        fewest = Math.min(fewest, images);
+      }
+    }
+    long secs = (long) Math.ceil(Math.max(1, fewest) / (double) maxInFlight * itemMs / 1000.0);
+    return Math.max(1, Math.min(MAX_RETRY_AFTER_SECS, secs));
   }
 
   /** Input bytes held by jobs that retention may not delete yet. */
@@ -321,17 +457,19 @@ public final class JobsVerticle extends VerticleBase {
         : runningJobsOf(s.client()) >= maxJobsPerClient ? 429
         : runningInputBytes() + in.bytes() > maxTotalBytes ? 507 : 0;
     if (status != 0) {
-      String code = (switch (status) {
+      ErrorCode code = switch (status) {
         case 503 -> ErrorCode.SHUTTING_DOWN;
         case 400 -> ErrorCode.MISSING_IMAGE;
         case 413 -> ErrorCode.TOO_MANY_ITEMS;
         case 429 -> ErrorCode.TOO_MANY_JOBS;
         default -> ErrorCode.STORAGE_FULL;
-      }).code();
+      };
+      ReplyException refusal = code == ErrorCode.TOO_MANY_JOBS ? new Refusal(code, retryAfter(s.client()))
+          : new ReplyException(ReplyFailure.RECIPIENT_FAILURE, status, code.code());
       vertx.executeBlocking(() -> {
         in.discard();
         return null;
-      }, false).onComplete(ar -> msg.fail(status, code));
+      }, false).onComplete(ar -> msg.reply(refusal));
       return;
     }
     String id = in.jobId();
@@ -390,8 +528,8 @@ public final class JobsVerticle extends VerticleBase {
     while (!stopping && inFlight < maxInFlight && !pending.isEmpty()) {
       Pending next = pending.peek();
       JsonObject job = jobs.get(next.jobId());
-      if (job == null || !running.contains(next.jobId())) {
-        pending.poll(); // deleted meanwhile
+      if (job == null || !running.contains(next.jobId()) || finished(job, next.index())) {
+        pending.poll(); // deleted or cancelled meanwhile
         continue;
       }
       if (modelLoading(job.getString("model"))) {
@@ -411,6 +549,15 @@ public final class JobsVerticle extends VerticleBase {
     }
   }
 
+  private static boolean finished(JsonObject job, int index) {
+    return TERMINAL.contains(job.getJsonArray("items").getJsonObject(index).getString("stage"));
+  }
+
+  /** Whether an image's result is still wanted: its job neither deleted nor its image cancelled meanwhile. */
+  private boolean wanted(JsonObject job, int index) {
+    return jobs.get(job.getString("id")) == job && !finished(job, index);
+  }
+
   private boolean modelLoading(String model) {
     JsonObject status = vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP).get(model);
     return status != null && "loading".equals(status.getString("status"));
@@ -420,19 +567,25 @@ public final class JobsVerticle extends VerticleBase {
     String id = job.getString("id");
     OutputOptions opts = options.get(id);
     String file = index + "." + opts.format();
+    long started = System.nanoTime();
     // the input is read only now: the heap holds the images in flight, not the job
     vertx.executeBlocking(() -> readInput(id, index), false)
         .compose(bytes -> service.matte(new MatteRequest(id, index, bytes, opts, job.getBoolean("withMatte", false),
             job.getString("model"))))
-        .compose(res -> vertx.executeBlocking(() -> {
-          store.writeResult(id, file, res.bytes());
-          if (res.matteBytes() != null) {
-            store.writeResult(id, index + ".alpha.png", res.matteBytes());
-          }
-          return res;
-        }, false))
+        // a cancelled or deleted image's result is dropped here: nothing is written for it
+        .compose(res -> !wanted(job, index) ? Future.<MatteResult>failedFuture(new MatteException(ErrorCode.CANCELLED,
+            CANCELLED_MESSAGE)) : vertx.executeBlocking(() -> {
+              store.writeResult(id, file, res.bytes());
+              if (res.matteBytes() != null) {
+                store.writeResult(id, index + ".alpha.png", res.matteBytes());
+              }
+              return res;
+            }, false))
         .onComplete(ar -> {
           inFlight--;
+          if (ar.succeeded()) {
+            itemMs += ITEM_MS_WEIGHT * ((System.nanoTime() - started) / 1e6 - itemMs);
+          }
           settle(job, index, file, ar);
           checkDrained();
           dispatch();
@@ -456,17 +609,14 @@ public final class JobsVerticle extends VerticleBase {
     }
     JsonObject item = job.getJsonArray("items").getJsonObject(index);
     if (TERMINAL.contains(item.getString("stage"))) {
-      // one result per item: a second completion (a retried image answered twice) is dropped
-      LOG.warning("event=item_completed_twice job=" + id + " item=" + index);
-      return;
+      if (!ErrorCode.CANCELLED.code().equals(item.getString("code"))) {
+        // one result per item: a second completion (a retried image answered twice) is dropped
+        LOG.warning("event=item_completed_twice job=" + id + " item=" + index);
+      }
+      return; // else cancelled while in the pipeline: its late completion is dropped
     }
     if (ar.succeeded()) {
-      MatteResult r = ar.result();
-      item.put("stage", "done").put("width", r.width()).put("height", r.height())
-          .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
-          .put("contentType", r.contentType()).put("cached", r.cacheHit())
-          .put("confidence", r.confidence().score()).put("review", r.review())
-          .put("url", "/api/v1/jobs/" + id + "/items/" + index);
+      doneItem(item, id, index, file, ar.result());
       dropInputAfter(finishItem(job, item), id, index);
       return;
     }
@@ -480,7 +630,7 @@ public final class JobsVerticle extends VerticleBase {
       // the live traffic filled the queue, or the model is (re)loading: this item waits its turn
       item.put("stage", "queued");
       vertx.setTimer(Math.max(1, me.retryAfterSecs()) * 1000L, t -> {
-        if (!stopping && jobs.get(id) == job) {
+        if (!stopping && wanted(job, index)) {
           pending.addFirst(new Pending(id, index));
           dispatch();
         }
@@ -493,6 +643,15 @@ public final class JobsVerticle extends VerticleBase {
         dropInputAfter(saved, id, index);
       }
     }
+  }
+
+  /** Records a stored result on its item. */
+  private static void doneItem(JsonObject item, String id, int index, String file, MatteResult r) {
+    item.put("stage", "done").put("width", r.width()).put("height", r.height())
+        .put("bytes", r.bytes().length).put("model", r.model()).put("file", file)
+        .put("contentType", r.contentType()).put("cached", r.cacheHit())
+        .put("confidence", r.confidence().score()).put("review", r.review())
+        .put("url", "/api/v1/jobs/" + id + "/items/" + index);
   }
 
   /** Deletes an item's input once the record saying it is finished is on disk (never before). */
@@ -517,11 +676,16 @@ public final class JobsVerticle extends VerticleBase {
           + job.getInteger("done") + " failed=" + job.getInteger("failed"));
     }
     Future<Void> saved = persist(job);
-    vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "item").put("jobId", id)
+    vertx.eventBus().publish(EVENTS, itemEvent(job, item));
+    return saved;
+  }
+
+  private static JsonObject itemEvent(JsonObject job, JsonObject item) {
+    return new JsonObject().put("type", "item").put("jobId", job.getString("id"))
         .put("status", job.getString("status")).put("done", job.getInteger("done"))
         .put("failed", job.getInteger("failed")).put("retryable", job.getInteger("retryable"))
-        .put("total", job.getJsonArray("items").size()).put("item", item.copy()));
-    return saved;
+        .put("flagged", job.getInteger("flagged", 0))
+        .put("total", job.getJsonArray("items").size()).put("item", item.copy());
   }
 
   private void onProgress(JsonObject e) {
@@ -609,7 +773,7 @@ public final class JobsVerticle extends VerticleBase {
       return;
     }
     if (!running.contains(id) && runningJobsOf(job.getString("client")) >= maxJobsPerClient) {
-      m.fail(ErrorCode.TOO_MANY_JOBS.status(), ErrorCode.TOO_MANY_JOBS.code());
+      m.reply(new Refusal(ErrorCode.TOO_MANY_JOBS, retryAfter(job.getString("client"))));
       return;
     }
     OutputOptions opts = StoredOptions.fromJson(job.getJsonObject("outputOptions"));
@@ -669,10 +833,124 @@ public final class JobsVerticle extends VerticleBase {
       m.reply(false);
       return;
     }
-    jobs.remove(id);
+    JsonObject job = jobs.remove(id);
     options.remove(id);
-    running.remove(id);
+    // its work stops first: queued images never start, and run() drops what the pipeline still returns
+    boolean wasRunning = running.remove(id);
+    pending.removeIf(p -> p.jobId().equals(id));
+    if (wasRunning) {
+      LOG.info("event=job_stopped job=" + id + " reason=deleted done=" + job.getInteger("done") + " failed="
+          + job.getInteger("failed"));
+    }
+    vertx.eventBus().publish(EVENTS, new JsonObject().put("type", "deleted").put("jobId", id));
     vertx.executeBlocking(() -> store.delete(id), true).onComplete(ar -> m.reply(true));
+  }
+
+  /**
+   * Stops a job's unfinished images: queued ones never start, those in the pipeline are dropped when
+   * they come back (nothing is written); each fails with {@code cancelled}. Finished images and the
+   * job stay. The answer goes first, then one {@code item} event per stopped image with the counts
+   * rising to the final ones, so a follower's {@code job_done} comes after all of them.
+   */
+  private void cancel(Message<JsonObject> m) {
+    String id = m.body().getString("id");
+    JsonObject job = visible(m.body());
+    if (job == null) {
+      m.fail(ErrorCode.JOB_NOT_FOUND.status(), ErrorCode.JOB_NOT_FOUND.code());
+      return;
+    }
+    List<JsonObject> stopped = new ArrayList<>();
+    for (Object o : job.getJsonArray("items")) {
+      JsonObject item = (JsonObject) o;
+      if (!TERMINAL.contains(item.getString("stage"))) {
+        item.put("stage", "failed").put("code", ErrorCode.CANCELLED.code()).put("message", CANCELLED_MESSAGE)
+            .put("retryable", false);
+        stopped.add(item);
+      }
+    }
+    if (stopped.isEmpty()) {
+      m.reply(publicView(job).put("cancelled", 0));
+      return;
+    }
+    pending.removeIf(p -> p.jobId().equals(id));
+    running.remove(id);
+    options.remove(id);
+    updateCounts(job);
+    long now = System.currentTimeMillis();
+    job.put("cancelledAt", now).put("finishedAt", now);
+    Future<Void> saved = persist(job);
+    stopped.forEach(item -> dropInputAfter(saved, id, item.getInteger("index")));
+    LOG.info("event=job_cancelled job=" + id + " stopped=" + stopped.size() + " done=" + job.getInteger("done")
+        + " status=" + job.getString("status"));
+    m.reply(publicView(job).put("cancelled", stopped.size()));
+    int failedBefore = job.getInteger("failed") - stopped.size();
+    for (int k = 0; k < stopped.size(); k++) {
+      boolean last = k == stopped.size() - 1;
+      vertx.eventBus().publish(EVENTS, itemEvent(job, stopped.get(k)).put("failed", failedBefore + k + 1)
+          .put("status", last ? job.getString("status") : "running"));
+    }
+    checkDrained();
+  }
+
+  /**
+   * Records a single cutout made outside jobs as a finished one-image job: committed with its image
+   * queued (a crash before the result is stored runs it again at the next start), then the result
+   * stored and the record saved as done. Refused like a new job when stopping or out of storage.
+   */
+  private void record(Message<SingleRecord> msg) {
+    SingleRecord r = msg.body();
+    JobInputs in = r.inputs();
+    ErrorCode refused = stopping ? ErrorCode.SHUTTING_DOWN
+        : runningInputBytes() + in.bytes() > maxTotalBytes ? ErrorCode.STORAGE_FULL : null;
+    if (refused != null || in.names().size() != 1) {
+      ErrorCode code = refused != null ? refused : ErrorCode.INTERNAL_ERROR;
+      vertx.executeBlocking(() -> {
+        in.discard();
+        return null;
+      }, false).onComplete(ar -> msg.fail(code.status(), code.code()));
+      return;
+    }
+    String id = in.jobId();
+    MatteResult res = r.result();
+    String file = "0." + r.options().format();
+    JsonObject item = new JsonObject().put("index", 0).put("name", in.names().get(0)).put("stage", "queued");
+    long now = System.currentTimeMillis();
+    JsonObject job = new JsonObject().put("id", id).put("createdAt", now)
+        .put("status", "queued").put("output", r.options().matteOnly() ? "alpha" : "rgba")
+        .put("format", r.options().format())
+        .put("options", r.options().canonical()).put("outputOptions", StoredOptions.toJson(r.options()))
+        .put("withMatte", false).put("model", r.model())
+        .put("source", r.source()).put("client", r.client()).put("owner", r.owner())
+        .put("total", 1).put("done", 0).put("failed", 0).put("retryable", 0).put("inputBytes", in.bytes()).put("items", new JsonArray().add(item));
+    committing.put(id, job);
+    JsonObject queued = job.copy();
+    doneItem(item, id, 0, file, res);
+    updateCounts(job);
+    job.put("finishedAt", now);
+    JsonObject done = job.copy();
+    vertx.executeBlocking(() -> {
+      store.commit(in, queued);
+      store.writeResult(id, file, res.bytes());
+      store.save(done);
+      if (!keepInputs) {
+        store.deleteInput(id, 0);
+      }
+      return null;
+    }, false).onComplete(ar -> {
+      committing.remove(id);
+      checkDrained();
+      if (ar.failed()) {
+        LOG.warning("event=single_record_failed job=" + id + " error=" + ar.cause());
+        vertx.executeBlocking(() -> {
+          in.discard();
+          return null;
+        }, false).onComplete(v -> msg.fail(ErrorCode.INTERNAL_ERROR.status(), ErrorCode.INTERNAL_ERROR.code()));
+        return;
+      }
+      jobs.put(id, job);
+      LOG.info("event=single_recorded job=" + id + " bytes=" + in.bytes() + " source=" + r.source());
+      msg.reply(publicView(job));
+    });
   }
 
   private void cleanup(Duration maxAge, long maxBytes) {

@@ -6,6 +6,7 @@ import io.unimatte.jobs.JobInputs;
 import io.unimatte.jobs.JobStore;
 import io.unimatte.jobs.impl.StoredOptions;
 import io.unimatte.testing.TestServer;
+import io.unimatte.testing.WrappedSession;
 import io.unimatte.testing.TinyModel;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
@@ -40,6 +41,8 @@ class BrowserUiTest {
   private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM_PATH", "/usr/bin/chromium"));
   private static final Path DRIVER = Path.of("e2e/node_modules/playwright-core");
   private static final long TIMEOUT_MINUTES = 5;
+  /** Each model call made this much slower, so a batch's stages are seen one by one (and a cancel finds work to stop). */
+  private static final long SLOW_MODEL_MS = 250;
 
   @TempDir
   Path models;
@@ -63,10 +66,14 @@ class BrowserUiTest {
     TinyModel.write(models, "tiny");
     TinyModel.write(models, "tiny2");
     String partial = partialJob(outputs);
-    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> {
-      cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2"));
-      cfg.getJsonObject("jobs").put("outputsDir", outputs.toString());
-    })) {
+    try (TestServer server = TestServer.startWrapped(models, "tiny",
+        session -> new WrappedSession(session, () -> Thread.sleep(SLOW_MODEL_MS), true), cfg -> {
+          cfg.getJsonObject("models").put("serve", new io.vertx.core.json.JsonArray().add("tiny").add("tiny2"));
+          // one image per model call, two in the pipeline: the bar has stages to show between images
+          cfg.getJsonObject("inference").put("maxBatchSize", 1);
+          cfg.getJsonObject("jobs").put("outputsDir", outputs.toString()).put("maxInFlight", 2)
+              .put("maxConcurrentJobsPerClient", 50);
+        })) {
       runSuite("e2e/ui.test.mjs", server, Map.of("UNIMATTE_PARTIAL_JOB", partial));
     }
   }

@@ -54,9 +54,27 @@ public final class TestServer implements AutoCloseable {
   public record Starting(TestServer server, java.util.concurrent.CompletableFuture<Void> ready) {
   }
 
+  /**
+   * Starts with every served model loaded by TensorFlow as in production, each session passed through
+   * {@code wrap} (e.g. made slower per call).
+   */
+  public static TestServer startWrapped(Path modelsDir, String modelName,
+                                        java.util.function.UnaryOperator<MattingSession> wrap,
+                                        Consumer<JsonObject> tweak) throws Exception {
+    Starting s = startAsync(modelsDir, modelName, null, wrap, tweak);
+    s.ready().get(START_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    return s.server();
+  }
+
   /** Like {@link #start} but returns as soon as deployment has begun. */
   public static Starting startAsync(Path modelsDir, String modelName, Supplier<MattingSession> sessions,
                                     Consumer<JsonObject> tweak) throws Exception {
+    return startAsync(modelsDir, modelName, sessions, java.util.function.UnaryOperator.identity(), tweak);
+  }
+
+  private static Starting startAsync(Path modelsDir, String modelName, Supplier<MattingSession> sessions,
+                                     java.util.function.UnaryOperator<MattingSession> wrap,
+                                     Consumer<JsonObject> tweak) throws Exception {
     JsonObject json = AppConfig.load(Path.of("config.json"), java.util.Map.of(), new String[0]).json();
     int port = freePort();
     json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1);
@@ -69,7 +87,8 @@ public final class TestServer implements AutoCloseable {
     // metrics on, as in production (Main → UnimatteServer.start)
     Vertx vertx = Vertx.vertx(MetricsApi.enable(new VertxOptions()));
     // no supplier: every served model is loaded by TensorFlow, as in production
-    UnimatteServer.SessionFactory s = sessions != null ? model -> sessions.get() : UnimatteServer.tensorFlowSessions(config);
+    UnimatteServer.SessionFactory tf = sessions != null ? model -> sessions.get() : UnimatteServer.tensorFlowSessions(config);
+    UnimatteServer.SessionFactory s = model -> wrap.apply(tf.open(model));
     TestServer server = new TestServer(vertx, port);
     server.watchBlockedThreads();
     return new Starting(server, UnimatteServer.deploy(vertx, config, s).toCompletionStage().toCompletableFuture());

@@ -2,10 +2,13 @@ package io.unimatte.testing;
 
 import io.vertx.core.json.JsonObject;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -13,13 +16,21 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-/** A client of the WebSocket API ({@code /api/v1/ws}) that collects the JSON messages it receives. */
+/**
+ * A client of the WebSocket API ({@code /api/v1/ws}) that collects the JSON messages it receives; a
+ * binary message is queued in order as {@code {"type":"binary","data":<bytes>}} ({@link JsonObject#getBinary}).
+ */
 public final class WsClient implements WebSocket.Listener {
   /** How long {@link #next()} waits for a message. */
   public static final int DEFAULT_WAIT_SECONDS = 30;
 
   private final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
   private final StringBuilder partial = new StringBuilder();
+  private final ByteArrayOutputStream partialBinary = new ByteArrayOutputStream();
+  /** The server's close frame: {@code {code, reason}}. */
+  public final CompletableFuture<JsonObject> closed = new CompletableFuture<>();
+  /** The server's {@code hello}. */
+  public JsonObject hello;
   private volatile boolean holding;
   /** The socket, for raw frames and closing. */
   public WebSocket ws;
@@ -47,8 +58,35 @@ public final class WsClient implements WebSocket.Listener {
     WsClient c = new WsClient();
     c.ws = HttpClient.newHttpClient().newWebSocketBuilder()
         .buildAsync(URI.create("ws://127.0.0.1:" + port + "/api/v1/ws" + query), c).get(10, TimeUnit.SECONDS);
-    assertEquals("hello", c.next(helloSeconds).getString("type"));
+    c.hello = c.next(helloSeconds);
+    assertEquals("hello", c.hello.getString("type"));
     return c;
+  }
+
+  @Override
+  public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+    byte[] chunk = new byte[data.remaining()];
+    data.get(chunk);
+    partialBinary.writeBytes(chunk);
+    if (last) {
+      messages.add(new JsonObject().put("type", "binary").put("data", partialBinary.toByteArray()));
+      partialBinary.reset();
+    }
+    if (!holding) {
+      webSocket.request(1);
+    }
+    return null;
+  }
+
+  @Override
+  public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    closed.complete(new JsonObject().put("code", statusCode).put("reason", reason));
+    return null;
+  }
+
+  @Override
+  public void onError(WebSocket webSocket, Throwable error) {
+    closed.complete(new JsonObject().put("code", 1006).put("reason", String.valueOf(error)));
   }
 
   @Override
@@ -90,5 +128,19 @@ public final class WsClient implements WebSocket.Listener {
   /** Sends one JSON message. */
   public void send(JsonObject msg) {
     ws.sendText(msg.encode(), true).join();
+  }
+
+  /** The next message of type {@code type}, skipping others (progress and the like). */
+  public JsonObject nextOf(String type) throws InterruptedException {
+    JsonObject m;
+    do {
+      m = next();
+    } while (!type.equals(m.getString("type")));
+    return m;
+  }
+
+  /** The next message if one comes within {@code millis}, else null. */
+  public JsonObject poll(long millis) throws InterruptedException {
+    return messages.poll(millis, TimeUnit.MILLISECONDS);
   }
 }
