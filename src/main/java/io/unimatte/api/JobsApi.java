@@ -40,6 +40,9 @@ import java.util.zip.ZipOutputStream;
  * {@code POST /api/v1/jobs/{id}/cancel} (stop the unfinished images, keep the rest) → 200.
  * Every image is written to disk before the job is acknowledged (see {@link JobInputs}). A job is
  * its creator's: every route answers 404 {@code job_not_found} for another client's job.
+ *
+ * <p>Longer than most files on purpose: the whole jobs HTTP surface (create from multipart or zip,
+ * get, paged list, items, archive, retry, cancel, delete) as thin handlers over the jobs verticle.
  */
 final class JobsApi {
   private static final Logger LOG = Logger.getLogger(JobsApi.class.getName());

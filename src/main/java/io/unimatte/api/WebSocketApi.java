@@ -52,6 +52,10 @@ import java.util.logging.Logger;
  * results are read from disk only when the socket can take them; meanwhile the socket reads nothing
  * more from the client. A client that lets {@value #MAX_WAITING_MESSAGES} messages pile up is
  * disconnected (1013).
+ *
+ * <p>Longer than most files: one socket's whole protocol (assembly of frames, budget, typed field checks,
+ * the bounded send queue, subscriptions, submit, retry, cancel, binary results) over one socket's state;
+ * the message types could move into their own handlers when the protocol grows again.
  */
 final class WebSocketApi {
   private static final Logger LOG = Logger.getLogger(WebSocketApi.class.getName());

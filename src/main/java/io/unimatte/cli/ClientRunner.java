@@ -38,6 +38,9 @@ import java.util.stream.Collectors;
  * into the mirrored tree. Items are matched by their index in the job, so file names never need to
  * survive the trip. A job whose events stop coming (or a socket that closes) is polled instead.
  * Finished jobs are deleted from the server unless {@code --keep-jobs}.
+ *
+ * <p>Longer than most files on purpose: client mode is a small remote-job client (upload in chunks,
+ * follow over the WebSocket with a polling fallback, download, clean up) kept in one place.
  */
 final class ClientRunner implements Runner {
   private static final Logger LOG = Logger.getLogger(ClientRunner.class.getName());

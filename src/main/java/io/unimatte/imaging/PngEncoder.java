@@ -12,6 +12,9 @@ import java.util.zip.Deflater;
  * heuristic libpng uses (estimated on a sample of each row's pixels); rows are deflated as they are
  * filtered, so memory stays at a few rows plus the output. Thread-safe: each call uses its own
  * {@link Deflater}.
+ *
+ * <p>Longer than most files on purpose: filters, the parallel deflate that stays one zlib stream, and the
+ * chunk writing are one encoder.
  */
 public final class PngEncoder {
 

@@ -57,6 +57,10 @@ import java.util.logging.Logger;
  * <p>Every job has an owner ({@link Viewer}). Each message that names or lists jobs carries the
  * viewer asking, and a job the viewer may not see is answered exactly like one that does not
  * exist. Answers never carry a job's owner or client (another client's address or key id).
+ *
+ * <p>Longer than it should be: admission, durable resume, dispatch, cancel, retry, retention and the
+ * event-bus answers all share the in-memory job table, and this round added several of them at once; the
+ * next change here should split it (dispatch and retention into their own classes over that table).
  */
 public final class JobsVerticle extends VerticleBase {
   /**

@@ -47,6 +47,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * WebSocket API 1.1 with a plain client over a real socket: typed fields, size limits, released
  * subscriptions, the job limit's retry hint, cancel and delete of running work, binary results.
+ *
+ * <p>Longer than most files on purpose: one test per WebSocket 1.1 point, over a real socket.
  */
 class WebSocketApiTest {
   /** How long a test waits to be sure that nothing more arrives. */

@@ -33,6 +33,8 @@ import java.util.Map;
  * @param position    where the subject goes on the canvas ({@code position=}); never null
  * @param backgroundImage a photo under the cutout, cover-fitted to the output ({@code bg_image}); null: none
  * @param lossy       WebP only: lossy at {@code jpegQuality} ({@code quality=} given), else lossless
+ *
+ * <p>Longer than most files on purpose: every output option of every API is parsed and checked here, once.
  */
 public record OutputOptions(boolean matteOnly, String format, Integer background, boolean crop, int cropMargin,
                             boolean cropMarginPercent, long maxPixels, int maxWidth, int maxHeight, int jpegQuality,

@@ -20,6 +20,9 @@ import java.util.Objects;
  * {@code 0 < α ≤ 5} are at most 2% visible and take the coarser estimate. Models leave many such
  * near-hard pixels (ISNet: a quarter of the soft ones), so this saves much of the finest level.
  * Stateless apart from its parameters and thread-safe.
+ *
+ * <p>Longer than most files on purpose: the multi-level solver, its full-resolution pass and the
+ * split over idle cores belong together.
  */
 public final class ForegroundEstimator {
 

@@ -30,6 +30,9 @@ import java.util.stream.Stream;
  * {@link JobStore} in folders: {@code root/<jobId>/job.json}, {@code root/<jobId>/inputs/<n>.input}
  * and {@code root/<jobId>/items/*}. Beside the jobs, {@code .incoming/} holds uploads being staged,
  * {@code .trash/} jobs being deleted and {@code .quarantine/} folders whose record could not be read.
+ *
+ * <p>Longer than most files on purpose: every step that makes the store crash-safe (staging, fsync,
+ * rename, trash, quarantine) is here, so the ordering that makes them safe can be read in one place.
  */
 public final class FileJobStore implements JobStore {
   private static final Logger LOG = Logger.getLogger(FileJobStore.class.getName());
