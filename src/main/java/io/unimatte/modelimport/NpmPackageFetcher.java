@@ -13,6 +13,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -29,6 +30,11 @@ public final class NpmPackageFetcher {
   private static final long NPM_TIMEOUT_MINUTES = 20;
   private static final int TAR_BLOCK = 512;
   private static final int STDERR_TAIL = 2_000;
+  /**
+   * The npm client as the OS starts it: on Windows npm is the batch file {@code npm.cmd}, which
+   * CreateProcess finds only by its full name (it appends {@code .exe} alone).
+   */
+  static final String NPM = npmCommand(System.getProperty("os.name", ""));
 
   private NpmPackageFetcher() {
   }
@@ -96,16 +102,21 @@ public final class NpmPackageFetcher {
     return tgz;
   }
 
+  /** {@code npm.cmd} on Windows, {@code npm} elsewhere: the client is started directly, never through a shell. */
+  static String npmCommand(String osName) {
+    return osName.toLowerCase(Locale.ROOT).startsWith("windows") ? "npm.cmd" : "npm";
+  }
+
   private static void runNpmPack(String spec, Path dir) throws IOException {
     LOG.info("event=npm_pack spec=" + spec + " dir=" + dir);
-    ProcessBuilder pb = new ProcessBuilder(List.of("npm", "pack", spec, "--silent"))
+    ProcessBuilder pb = new ProcessBuilder(List.of(NPM, "pack", spec, "--silent"))
         .directory(dir.toFile())
         .redirectOutput(ProcessBuilder.Redirect.DISCARD);
     Process p;
     try {
       p = pb.start();
     } catch (IOException e) {
-      throw new IOException("the npm client is needed to fetch " + spec + " but could not be started ("
+      throw new IOException("the npm client ('" + NPM + "') is needed to fetch " + spec + " but could not be started ("
           + e.getMessage() + "); install Node.js/npm", e);
     }
     byte[] err;

@@ -38,6 +38,13 @@ class CpuFeaturesTest {
       """;
   /** ARM Neoverse N1 (Graviton2): no BF16. */
   private static final String GRAVITON2 = "Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp\n";
+  /** A big.LITTLE ARM board whose little cores (Cortex-A55) lack BF16 while the big ones (A76+) have it. */
+  private static final String MIXED_ARM = """
+      processor\t: 0
+      Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp
+      processor\t: 4
+      Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp bf16 i8mm
+      """;
   /** macOS on Apple M2 ({@code sysctl hw.optional}). */
   private static final String APPLE_M2 = """
       hw.optional.arm.FEAT_BF16: 1
@@ -54,9 +61,9 @@ class CpuFeaturesTest {
       assertTrue(d.enabled(), cpu);
       assertTrue(d.reason().startsWith("auto: the CPU has "), d.reason());
     }
-    assertTrue(CpuFeatures.fromSysctl(APPLE_M2).decideBf16("auto").enabled());
     assertEquals("auto: the CPU has amx_bf16+avx512_bf16 (/proc/cpuinfo)",
         CpuFeatures.fromCpuinfo(SAPPHIRE_RAPIDS).decideBf16("auto").reason());
+    assertEquals("auto: the CPU has bf16 (/proc/cpuinfo)", CpuFeatures.fromCpuinfo(GRAVITON3).decideBf16("auto").reason());
   }
 
   @Test
@@ -69,8 +76,27 @@ class CpuFeaturesTest {
   }
 
   @Test
+  void onlyWhatEveryCoreHasCounts() {
+    assertFalse(CpuFeatures.fromCpuinfo(MIXED_ARM).hasBf16());
+    assertFalse(CpuFeatures.fromCpuinfo(MIXED_ARM).decideBf16("auto").enabled());
+    assertTrue(CpuFeatures.fromCpuinfo(SAPPHIRE_RAPIDS + SAPPHIRE_RAPIDS).hasBf16());
+  }
+
+  @Test
+  void macOsReadsTheCpuButKeepsFp32() {
+    assertTrue(CpuFeatures.fromSysctl(APPLE_M2).hasBf16(), "FEAT_BF16 is read");
+    assertFalse(CpuFeatures.fromSysctl(APPLE_M1).hasBf16());
+    CpuFeatures.Bf16Decision auto = CpuFeatures.fromSysctl(APPLE_M2).decideBf16("auto");
+    assertFalse(auto.enabled(), "TensorFlow's macOS build cannot run the oneDNN rewrite");
+    assertEquals("auto: " + CpuFeatures.NO_ONEDNN_ON_MAC + " (the CPU has hw.optional.arm.feat_bf16) (sysctl)",
+        auto.reason());
+    assertFalse(CpuFeatures.fromSysctl(APPLE_M2).decideBf16("on").enabled());
+  }
+
+  @Test
   void onAndOffForceIt() {
     assertTrue(CpuFeatures.fromCpuinfo(EPYC_ZEN3).decideBf16("on").enabled());
+    assertTrue(CpuFeatures.fromCpuinfo(GRAVITON2).decideBf16("on").enabled());
     assertFalse(CpuFeatures.fromCpuinfo(SAPPHIRE_RAPIDS).decideBf16("off").enabled());
     assertThrows(IllegalArgumentException.class, () -> CpuFeatures.fromCpuinfo(EPYC_ZEN3).decideBf16("maybe"));
   }

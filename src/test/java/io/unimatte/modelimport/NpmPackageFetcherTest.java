@@ -63,6 +63,14 @@ class NpmPackageFetcherTest {
     }
   }
 
+  @Test
+  void npmIsStartedAsEachOsNamesIt() {
+    assertEquals("npm.cmd", NpmPackageFetcher.npmCommand("Windows 11"));
+    assertEquals("npm.cmd", NpmPackageFetcher.npmCommand("Windows Server 2022"));
+    assertEquals("npm", NpmPackageFetcher.npmCommand("Linux"));
+    assertEquals("npm", NpmPackageFetcher.npmCommand("Mac OS X"));
+  }
+
   /** A minimal ustar archive: name, mode, size and type are all the reader needs. */
   private static void writeTgz(Path file, Map<String, byte[]> entries) throws IOException {
     ByteArrayOutputStream tar = new ByteArrayOutputStream();
