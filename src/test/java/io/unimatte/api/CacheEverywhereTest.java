@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.unimatte.testing.Multiparts;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TinyModel;
 import io.unimatte.testing.WsClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,15 +114,10 @@ class CacheEverywhereTest {
 
   /** Posts a one-image job, waits for it, and returns its item. */
   private static JsonObject runJob(byte[] png) throws Exception {
-    String boundary = "b" + UUID.randomUUID();
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
-        + "Content-Type: image/png\r\n\r\n").getBytes());
-    body.writeBytes(png);
-    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes());
+    Multiparts.Body body = Multiparts.images(List.of(png));
     HttpResponse<byte[]> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri("/api/v1/jobs"))
-            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+            .header("Content-Type", body.contentType())
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(),
         HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(202, created.statusCode(), new String(created.body()));
     String id = new JsonObject(new String(created.body())).getString("id");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.unimatte.testing.Multiparts;
 import io.unimatte.testing.TestServer;
 import io.unimatte.testing.TinyModel;
 import io.vertx.core.json.JsonArray;
@@ -12,14 +13,12 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import org.junit.jupiter.api.AfterAll;
@@ -108,18 +107,10 @@ class ConfidenceApiTest {
   }
 
   private static String postJob(List<byte[]> images) throws Exception {
-    String boundary = "b" + UUID.randomUUID();
-    ByteArrayOutputStream body = new ByteArrayOutputStream();
-    for (int i = 0; i < images.size(); i++) {
-      body.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"img" + i
-          + ".png\"\r\nContent-Type: image/png\r\n\r\n").getBytes());
-      body.writeBytes(images.get(i));
-      body.writeBytes("\r\n".getBytes());
-    }
-    body.writeBytes(("--" + boundary + "--\r\n").getBytes());
+    Multiparts.Body body = Multiparts.images(images);
     HttpResponse<byte[]> created = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.uri("/api/v1/jobs"))
-            .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
+            .header("Content-Type", body.contentType())
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes())).build(),
         HttpResponse.BodyHandlers.ofByteArray());
     assertEquals(202, created.statusCode(), new String(created.body()));
     return new JsonObject(new String(created.body())).getString("id");
