@@ -49,6 +49,8 @@ public final class InferenceVerticle extends VerticleBase {
   public static final String STATUS_MAP = "unimatte.status";
   /** Side of the warm-up image of models that take any size (their first calls are slow too). */
   private static final int ANY_SIZE_WARMUP_SIDE = 256;
+  /** {@link MattingSession#device()} of a session on the CPU. */
+  private static final String CPU_DEVICE = "cpu";
   /**
    * Cluster mode: a worker publishes {@code {id, node}} here as soon as it receives a request, so
    * the front knows which node holds it and can send it again if that node dies.
@@ -115,7 +117,8 @@ public final class InferenceVerticle extends VerticleBase {
     EventBus bus = vertx.eventBus();
     ModelDescriptor d = session.descriptor();
     // models that take one image per call are never batched
-    maxBatch = d.batched() ? AppConfig.requireInt(cfg, "maxBatchSize") : 1;
+    maxBatch = d.batched() ? batchLimit(AppConfig.requireInt(cfg, "maxBatchSize"),
+        AppConfig.requireInt(cfg, "cpuMaxBatchSize"), session.device()) : 1;
     engine = BatchingEngine.<InferenceRequest, float[]>builder()
         .name("unimatte-session-" + d.name())
         .maxBatchSize(maxBatch)
@@ -144,6 +147,16 @@ public final class InferenceVerticle extends VerticleBase {
     LOG.info("event=inference_ready model=" + d.name() + " device=" + session.device() + " maxBatch=" + maxBatch
         + " coldStartMs=" + coldStartMillis);
     return Future.succeededFuture();
+  }
+
+  /**
+   * The batch size a session gets: {@code maxBatchSize}, capped on a CPU by {@code cpuMaxBatchSize}
+   * (0: no cap). On CPU a batch costs as much per image as single calls but multiplies the memory of
+   * the activations (docs/PERFORMANCE.md, "Memory"), so the default cap there is 1.
+   */
+  static int batchLimit(int maxBatchSize, int cpuMaxBatchSize, String device) {
+    boolean cpu = device == null || device.startsWith(CPU_DEVICE);
+    return cpu && cpuMaxBatchSize > 0 ? Math.min(maxBatchSize, cpuMaxBatchSize) : maxBatchSize;
   }
 
   /** The first session calls are slow (graph optimisation, kernel selection): pay for them before ready. */

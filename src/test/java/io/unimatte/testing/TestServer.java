@@ -80,7 +80,8 @@ public final class TestServer implements AutoCloseable {
     json.getJsonObject("server").put("host", "127.0.0.1").put("port", port).put("httpInstances", 1);
     json.getJsonObject("models").put("dir", modelsDir.toString()).put("default", modelName)
         .put("serve", new JsonArray().add(modelName));
-    json.getJsonObject("inference").put("warmupRuns", 1);
+    // tests of batching run tiny models on the CPU: maxBatchSize alone decides there, as on a GPU
+    json.getJsonObject("inference").put("warmupRuns", 1).put("cpuMaxBatchSize", 0);
     json.getJsonObject("jobs").put("outputsDir", Files.createTempDirectory("unimatte-outputs").toString());
     tweak.accept(json);
     AppConfig config = AppConfig.of(json);

@@ -113,7 +113,16 @@ public final class TensorFlowMattingSession implements MattingSession {
       throw problem(d, "signature '" + signature + "' with input '" + inKey + "' and output '" + outKey
           + "' not found in the SavedModel (it has " + bundle.metaGraphDef().getSignatureDefMap().keySet() + ")");
     }
-    return new TensorFlowMattingSession(d, bundle, bundle.session(), sig.getInputsMap().get(inKey).getName(),
+    // Keep the graph and session, not the bundle: it holds the parsed MetaGraphDef, which for a model
+    // with its weights in the graph is as large as saved_model.pb (176 MB of Java heap for ISNet) and
+    // is not needed once the tensor names are read. Closing both is what bundle.close() does.
+    Session session = bundle.session();
+    Graph graph = bundle.graph();
+    AutoCloseable owner = () -> {
+      session.close();
+      graph.close();
+    };
+    return new TensorFlowMattingSession(d, owner, session, sig.getInputsMap().get(inKey).getName(),
         sig.getOutputsMap().get(outKey).getName(), inLayout, outLayout, device);
   }
 
