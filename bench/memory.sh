@@ -6,7 +6,8 @@
 #
 #   For each model and batch size: starts `./run.sh` (override with UNIMATTE_RUN_CMD) on PORT
 #   (default 18180) with the current environment plus the --env pairs, --server-arg arguments and
-#   --inference.maxBatchSize=B (no batch sizes given: the configuration's), waits for /health ready,
+#   --inference.maxBatchSize=B --inference.cpuMaxBatchSize=B (no batch sizes given: the
+#   configuration's), waits for /health ready,
 #   then records
 #     ready   RSS, Java heap used/committed, direct buffers, JVM native memory (NMT) and the rest;
 #     small   8 different small photos sent at once to that model (batches form);
@@ -233,7 +234,7 @@ LAST_MB=0
 run_one() {
   local log="$OUT/memory-$TS-$LABEL-server-$MODEL-b$BATCH.log" small large heap_peak args=()
   args=(${SERVER_ARGS[@]+"${SERVER_ARGS[@]}"})
-  [[ $BATCH == config ]] || args+=("--inference.maxBatchSize=$BATCH")
+  [[ $BATCH == config ]] || args+=("--inference.maxBatchSize=$BATCH" "--inference.cpuMaxBatchSize=$BATCH")
   echo "== $LABEL: model $MODEL, batch size $BATCH (server log $log)"
   start_server "$log" ${args[@]+"${args[@]}"}
   sleep 5
