@@ -15,6 +15,8 @@ import io.unimatte.inference.CpuFeatures;
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.jobs.JobsVerticle;
 import io.unimatte.service.MattingService;
+import io.unimatte.service.MemoryBudget;
+import io.unimatte.service.MemoryMeters;
 import io.unimatte.inference.MattingSession;
 import io.unimatte.inference.ModelCatalog;
 import io.unimatte.modelimport.ModelDescriptor;
@@ -121,6 +123,7 @@ public final class UnimatteServer {
     return vertx.deployVerticle(new InferenceRouter(cluster, membership, replyTimeout))
         .compose(id -> deployApi(vertx, config, catalog))
         .map(id -> {
+          markMemoryBase(vertx);
           LOG.info("event=ready role=front node=" + membership.localNodeId() + " models=" + catalog.models().keySet());
           return null;
         });
@@ -149,8 +152,9 @@ public final class UnimatteServer {
   }
 
   /** The one pipeline, behind one result cache, for every way in (uploads, remove.bg, jobs, WebSocket, the CLI). */
-  private static MattingService pipeline(Vertx vertx, AppConfig config, ModelCatalog catalog, ResultCache cache) {
-    return MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config), cache);
+  private static MattingService pipeline(Vertx vertx, AppConfig config, ModelCatalog catalog, ResultCache cache,
+                                         MemoryBudget memory) {
+    return MattingService.create(vertx, config.section("imaging"), catalog, replyTimeoutMs(config), cache, memory);
   }
 
   private static Future<String> deployApi(Vertx vertx, AppConfig config, ModelCatalog catalog) {
@@ -162,7 +166,9 @@ public final class UnimatteServer {
     InFlightBudget budget = InFlightBudget.of(AppConfig.requireLong(config.section("server"), "maxInFlightBytes"),
         AppConfig.requireLong(config.section("server"), "maxRequestBytes"));
     MetricsApi.bind(budget);
-    MattingService service = pipeline(vertx, config, catalog, cache);
+    MemoryBudget memory = memoryBudget(vertx, config);
+    MetricsApi.bind(new MemoryMeters(memory));
+    MattingService service = pipeline(vertx, config, catalog, cache, memory);
     return vertx.deployVerticle(new JobsVerticle(catalog, service), new DeploymentOptions().setConfig(httpConfig))
         .onSuccess(id -> vertx.sharedData().<String, String>getLocalMap(JOBS_DEPLOYMENT).put(JOBS_DEPLOYMENT, id))
         .compose(id -> vertx.deployVerticle(() -> new HttpVerticle(service, catalog, budget),
@@ -193,6 +199,27 @@ public final class UnimatteServer {
     // loop it shuts down, and never complete
     return Future.fromCompletionStage(first.toCompletionStage().toCompletableFuture()
         .thenComposeAsync(v -> vertx.close().toCompletionStage()));
+  }
+
+  /**
+   * The process's memory budget: {@code server.memoryBudgetBytes} (0: a share of the machine), with the
+   * result cache's bytes kept out of the heap room for images, and as many images waiting for room as
+   * the inference queue holds.
+   */
+  private static MemoryBudget memoryBudget(Vertx vertx, AppConfig config) {
+    JsonObject server = config.section("server");
+    JsonObject cache = config.section("cache");
+    long cacheBytes = cache.getBoolean("enabled", false) ? AppConfig.requireLong(cache, "maxBytes") : 0;
+    return MemoryBudget.create(vertx, AppConfig.requireLong(server, "memoryBudgetBytes"), cacheBytes,
+        AppConfig.requireLong(server, "memoryWaitMs"), AppConfig.requireInt(config.section("inference"), "maxQueueSize"));
+  }
+
+  /** Takes the memory base once everything this node serves is loaded (no-op where no budget was made). */
+  private static void markMemoryBase(Vertx vertx) {
+    MemoryBudget budget = MemoryBudget.of(vertx);
+    if (budget != null) {
+      budget.markReady();
+    }
   }
 
   /**
@@ -241,6 +268,7 @@ public final class UnimatteServer {
     return deployApi(vertx, config, catalog)
         .compose(id -> deployModels(vertx, config, catalog, sessions))
         .map(v -> {
+          markMemoryBase(vertx);
           LOG.info("event=ready models=" + catalog.models().keySet() + " coldStartMs=" + (System.nanoTime() - t0) / 1_000_000);
           return null;
         });
@@ -260,7 +288,7 @@ public final class UnimatteServer {
     return deployModels(vertx, config, catalog, sessions).map(v -> {
       LOG.info("event=ready role=embedded models=" + catalog.models().keySet() + " coldStartMs="
           + (System.nanoTime() - t0) / 1_000_000);
-      return pipeline(vertx, config, catalog, ResultCache.fromConfig(config.section("cache")));
+      return pipeline(vertx, config, catalog, ResultCache.fromConfig(config.section("cache")), null);
     });
   }
 

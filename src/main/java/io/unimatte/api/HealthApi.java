@@ -2,6 +2,7 @@ package io.unimatte.api;
 
 import io.unimatte.inference.InferenceVerticle;
 import io.unimatte.inference.ModelCatalog;
+import io.unimatte.service.MemoryBudget;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,7 +16,8 @@ import java.util.Map;
 /**
  * {@code GET /health}: 200 with the default model's engine status (and every model's state under
  * {@code models}) once the default model is warm; 503 with {@code Retry-After} while it loads or when
- * it failed. A cluster front is ready when it sees a worker serving the default model.
+ * it failed. A cluster front is ready when it sees a worker serving the default model. {@code memory}:
+ * the process's resident memory and its budget ({@link MemoryBudget#status()}).
  */
 final class HealthApi {
   private static final long STATUS_TIMEOUT_MS = 2_000;
@@ -49,6 +51,10 @@ final class HealthApi {
             new DeliveryOptions().setSendTimeout(STATUS_TIMEOUT_MS))
         .onComplete(ar -> {
           JsonObject body = ar.succeeded() ? ar.result().body() : ready.copy().put("status", "busy");
+          MemoryBudget budget = MemoryBudget.of(vertx);
+          if (budget != null) {
+            body.put("memory", budget.status());
+          }
           ctx.response().setStatusCode(ar.succeeded() ? 200 : 503)
               .putHeader("Content-Type", "application/json").end(body.put("models", summary).encode());
         });
@@ -67,8 +73,13 @@ final class HealthApi {
     if (!ready) {
       res.putHeader("Retry-After", RETRY_AFTER_SECS);
     }
-    res.end(new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front").put("model", def)
-        .put("models", ModelsApi.states(models, statuses)).put("workerCount", nodes).put("workers", workers)
-        .encode());
+    JsonObject body = new JsonObject().put("status", ready ? "ready" : "no_workers").put("role", "front")
+        .put("model", def).put("models", ModelsApi.states(models, statuses)).put("workerCount", nodes)
+        .put("workers", workers);
+    MemoryBudget budget = MemoryBudget.of(vertx);
+    if (budget != null) {
+      body.put("memory", budget.status());
+    }
+    res.end(body.encode());
   }
 }

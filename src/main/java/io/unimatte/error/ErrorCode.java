@@ -62,6 +62,7 @@ public enum ErrorCode {
   QUEUE_FULL(503, true, "the server is busy; retry later"),
   SERVER_BUSY(503, true, "the server holds as many uploads in memory as it may; retry later"),
   QUEUE_TIMEOUT(503, true, "the image waited too long for the model"),
+  MEMORY_BUSY(503, true, "the images in progress fill the server's memory budget; retry later"),
   MODEL_NOT_READY(503, true, "the model is still loading"),
   MODEL_UNAVAILABLE(503, true, "the model failed to load; a retry after it is reloaded may pass"),
   WORKER_LOST(503, true, "the inference worker was lost"),

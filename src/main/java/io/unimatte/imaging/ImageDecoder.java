@@ -67,6 +67,30 @@ public final class ImageDecoder {
   }
 
   /**
+   * The pixel count {@code data}'s header announces (first frame), without decoding it; -1 when it
+   * cannot be read (decoding then reports why). Cheap: the readers stop at the size fields.
+   */
+  public long pixels(byte[] data) {
+    ImageFormat format = data == null || data.length == 0 ? null : ImageFormat.sniff(data);
+    ImageReaderSpi spi = format == null ? null : readers.get(format);
+    if (spi == null) {
+      return -1;
+    }
+    ImageReader reader = null;
+    try (ByteArrayImageInputStream in = new ByteArrayImageInputStream(data)) {
+      reader = spi.createReaderInstance();
+      reader.setInput(in, true, true);
+      return (long) reader.getWidth(0) * reader.getHeight(0);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
+    }
+  }
+
+  /**
    * Decodes {@code data} and applies its EXIF orientation.
    *
    * @throws ImageDecodeException with a stable {@link ImageDecodeException#code() code} for empty,

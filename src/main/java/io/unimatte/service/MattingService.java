@@ -38,8 +38,14 @@ public interface MattingService {
   /** The pipeline behind the result cache: what every way in uses. */
   static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs,
                                ResultCache cache) {
-    return new CachingMattingService(vertx, create(vertx, imaging, models, replyTimeoutMs), cache, models,
-        AppConfig.requireInt(imaging, "workerPoolSize"));
+    return create(vertx, imaging, models, replyTimeoutMs, cache, null);
+  }
+
+  /** Like {@link #create(Vertx, JsonObject, ModelCatalog, long, ResultCache)}, images admitted by {@code budget}. */
+  static MattingService create(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs,
+                               ResultCache cache, MemoryBudget budget) {
+    return new CachingMattingService(vertx, new DefaultMattingService(vertx, imaging, models, replyTimeoutMs, budget),
+        cache, models, AppConfig.requireInt(imaging, "workerPoolSize"));
   }
 
   /** Cuts out one image; fails with a {@link MatteException} carrying a stable code. */

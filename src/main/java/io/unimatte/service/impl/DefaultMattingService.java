@@ -26,6 +26,7 @@ import io.unimatte.modelimport.ModelDescriptor;
 import io.unimatte.inference.ModelInput;
 import io.unimatte.inference.QueueGauge;
 import io.unimatte.batching.ItemRef;
+import io.unimatte.service.MemoryBudget;
 import io.unimatte.service.MatteException;
 import io.unimatte.service.MatteRequest;
 import io.unimatte.service.MatteResult;
@@ -66,9 +67,18 @@ public final class DefaultMattingService implements MattingService {
   /** Null when the process runs without metrics (Vert.x started without a registry). */
   private final DistributionSummary confidence;
   private final Counter reviews;
+  /** Null: no budget (tests of the pipeline alone). */
+  private final MemoryBudget budget;
 
   public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs) {
+    this(vertx, imaging, models, replyTimeoutMs, null);
+  }
+
+  /** @param budget admits each image before it is decoded; null admits everything */
+  public DefaultMattingService(Vertx vertx, JsonObject imaging, ModelCatalog models, long replyTimeoutMs,
+                               MemoryBudget budget) {
     this.vertx = vertx;
+    this.budget = budget;
     this.models = models;
     this.poolSize = AppConfig.requireInt(imaging, "workerPoolSize");
     this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, poolSize);
@@ -112,23 +122,16 @@ public final class DefaultMattingService implements MattingService {
     }
     publish(ref, "queued", null);
     long t0 = System.nanoTime();
-    return pool.<Prepared>executeBlocking(() -> prepare(req, model, t0), false)
-        .compose(prep -> {
-          publish(ref, "decoded", null);
-          return vertx.eventBus()
-              // on a cluster front the router forwards to the workers; else the local model's verticle
-              .<InferenceReply>request(vertx.isClustered() ? InferenceRouter.ADDRESS
-                      : InferenceVerticle.address(model.name()),
-                  new InferenceRequest(ref, model.name(), prep.input()), delivery)
-              .recover(err -> Future.failedFuture(transportError(err, model.name())))
-              .compose(msg -> {
-                InferenceReply r = msg.body();
-                if (r.failed()) {
-                  return Future.failedFuture(new MatteException(ErrorCode.orInternal(r.errorCode()), r.errorMessage(), r.retryAfterSecs()));
-                }
-                return pool.executeBlocking(() -> finish(req, model, prep, r), false);
-              });
-        })
+    // room in the memory budget first (from the header's size), then the decoding that takes it
+    Future<MemoryBudget.Permit> admitted = budget == null ? Future.succeededFuture(null)
+        : pool.<Long>executeBlocking(() -> decoder.pixels(req.data()), false)
+            .compose(pixels -> budget.acquire(MemoryBudget.cost(pixels)));
+    return admitted.compose(permit -> pipeline(req, ref, model, t0)
+            .onComplete(ar -> {
+              if (permit != null) {
+                permit.release();
+              }
+            }))
         .onSuccess(res -> {
           if (confidence != null) {
             confidence.record(res.confidence().score());
@@ -173,6 +176,27 @@ public final class DefaultMattingService implements MattingService {
     return fullFor > 0
         ? Optional.of(new MatteException(ErrorCode.QUEUE_FULL, "the queue of model '" + name + "' is full", fullFor))
         : Optional.empty();
+  }
+
+  /** Decode, inference, refinement and encoding of one admitted image. */
+  private Future<MatteResult> pipeline(MatteRequest req, ItemRef ref, ModelDescriptor model, long t0) {
+    return pool.<Prepared>executeBlocking(() -> prepare(req, model, t0), false)
+        .compose(prep -> {
+          publish(ref, "decoded", null);
+          return vertx.eventBus()
+              // on a cluster front the router forwards to the workers; else the local model's verticle
+              .<InferenceReply>request(vertx.isClustered() ? InferenceRouter.ADDRESS
+                      : InferenceVerticle.address(model.name()),
+                  new InferenceRequest(ref, model.name(), prep.input()), delivery)
+              .recover(err -> Future.failedFuture(transportError(err, model.name())))
+              .compose(msg -> {
+                InferenceReply r = msg.body();
+                if (r.failed()) {
+                  return Future.failedFuture(new MatteException(ErrorCode.orInternal(r.errorCode()), r.errorMessage(), r.retryAfterSecs()));
+                }
+                return pool.executeBlocking(() -> finish(req, model, prep, r), false);
+              });
+        });
   }
 
   private Prepared prepare(MatteRequest req, ModelDescriptor model, long t0) {
