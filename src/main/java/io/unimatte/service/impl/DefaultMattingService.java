@@ -121,12 +121,11 @@ public final class DefaultMattingService implements MattingService {
       return Future.failedFuture(off);
     }
     publish(ref, "queued", null);
-    long t0 = System.nanoTime();
     // room in the memory budget first (from the header's size), then the decoding that takes it
     Future<MemoryBudget.Permit> admitted = budget == null ? Future.succeededFuture(null)
         : pool.<Long>executeBlocking(() -> decoder.pixels(req.data()), false)
             .compose(pixels -> budget.acquire(MemoryBudget.cost(pixels)));
-    return admitted.compose(permit -> pipeline(req, ref, model, t0)
+    return admitted.compose(permit -> pipeline(req, ref, model)
             .onComplete(ar -> {
               if (permit != null) {
                 permit.release();
@@ -178,8 +177,9 @@ public final class DefaultMattingService implements MattingService {
         : Optional.empty();
   }
 
-  /** Decode, inference, refinement and encoding of one admitted image. */
-  private Future<MatteResult> pipeline(MatteRequest req, ItemRef ref, ModelDescriptor model, long t0) {
+  /** Decode, inference, refinement and encoding of one admitted image (its decode time starts here). */
+  private Future<MatteResult> pipeline(MatteRequest req, ItemRef ref, ModelDescriptor model) {
+    long t0 = System.nanoTime();
     return pool.<Prepared>executeBlocking(() -> prepare(req, model, t0), false)
         .compose(prep -> {
           publish(ref, "decoded", null);
