@@ -32,9 +32,10 @@ public final class MemoryBudget implements Shareable {
   /**
    * Bytes one pixel costs at the peak of its request: the decoded ARGB image, the upscaled alpha, edge
    * refinement and colour estimation, the RGBA output and its PNG encoding. Measured: one 12-MP JPEG
-   * needs 250–390 MB of heap (docs/PERFORMANCE.md, "Memory").
+   * needs 250–390 MB of heap and adds 410–480 MB to the resident memory, heap growth included
+   * (docs/PERFORMANCE.md, "Memory"); the budget reckons with the latter.
    */
-  public static final long BYTES_PER_PIXEL = 32;
+  public static final long BYTES_PER_PIXEL = 40;
   /** What a refused client is told to wait before sending again. */
   public static final long RETRY_AFTER_SECONDS = 5;
   /** A share of the machine's memory, the default budget ({@code server.memoryBudgetBytes} = 0). */
