@@ -11,10 +11,14 @@ import java.util.Objects;
  * with a smoothness term towards the 4 neighbours' F and B, coarse to fine on an image pyramid, with
  * a few in-place (Gauss-Seidel) sweeps per level.
  *
- * <p>Memory and time are kept near-linear in the edge size: every level below full resolution is
- * solved on all its pixels (together at most about a third of the full pixel count), but the full
- * resolution level only updates the pixels with {@code 5 < α < 250}; their neighbours outside that
- * band keep fixed values (the photo's colour where it is known, the coarser estimate elsewhere).
+ * <p>Memory and time are kept near-linear in the edge size: the small levels (up to
+ * {@value #MAX_FULL_LEVEL_PIXELS} pixels by default) are solved on all their pixels, the larger ones only on the
+ * cells that hold band pixels ({@code 5 < α < 250} at full resolution) and {@value #BAND_MARGIN_CELLS}
+ * cells around them, and the full resolution level only on the band itself; neighbours outside what a
+ * level solves keep fixed values (the photo's colour where it is known, the coarser estimate elsewhere).
+ * Far from the band a coarse level's estimate only ever reaches pixels that show at most 2% of it, so
+ * this changes what shows by a level or two at most, and keeps a 48-MP photo's pyramid from holding
+ * a 12-MP level of floats.
  * Pixels with {@code α ≥ 250} are at least 98% subject, so their photo colour is their foreground
  * colour to within 2% of the background's difference, invisible, and they keep it; pixels with
  * {@code 0 < α ≤ 5} are at most 2% visible and take the coarser estimate. Models leave many such
@@ -39,6 +43,13 @@ public final class ForegroundEstimator {
   private static final int NEIGHBOURS = 4;
   /** Below this the 2×2 system is singular (no neighbours and α(1−α) fills the diagonal): keep the old values. */
   private static final float MIN_DETERMINANT = 1e-12f;
+  /**
+   * Pyramid levels up to this many pixels are solved everywhere, larger ones near the band only: at
+   * 12 MP the two largest levels below full resolution (0.8 and 3 MP), at 0.5 MP none.
+   */
+  static final int MAX_FULL_LEVEL_PIXELS = 1 << 18;
+  /** Cells around a band cell that a level solved near the band solves too. */
+  private static final int BAND_MARGIN_CELLS = 2;
 
   /**
    * Solver parameters.
@@ -65,13 +76,23 @@ public final class ForegroundEstimator {
   }
 
   private final Params params;
+  private final int maxFullLevelPixels;
 
   public ForegroundEstimator() {
     this(Params.DEFAULTS);
   }
 
   public ForegroundEstimator(Params params) {
+    this(params, MAX_FULL_LEVEL_PIXELS);
+  }
+
+  /** With levels above {@code maxFullLevelPixels} solved near the band only (tests: smaller images). */
+  ForegroundEstimator(Params params, int maxFullLevelPixels) {
     this.params = Objects.requireNonNull(params, "params");
+    if (maxFullLevelPixels < 1) {
+      throw new IllegalArgumentException("maxFullLevelPixels must be positive: " + maxFullLevelPixels);
+    }
+    this.maxFullLevelPixels = maxFullLevelPixels;
   }
 
   public Params params() {
@@ -91,18 +112,192 @@ public final class ForegroundEstimator {
     float reg = (float) params.regularization();
     float gw = (float) params.gradientWeight();
 
-    // Level 0 is one pixel; its F and B start as that pixel's colour.
-    Grid prev = Grid.coarse(img, alpha, 1, 1, null);
+    int[] lws = new int[levels];
+    int[] lhs = new int[levels];
+    int firstPartial = levels;
     for (int lv = 1; lv < levels; lv++) {
-      int lw = levelSize(w, lv, levels);
-      int lh = levelSize(h, lv, levels);
-      Grid g = Grid.coarse(img, alpha, lw, lh, prev);
+      lws[lv] = levelSize(w, lv, levels);
+      lhs[lv] = levelSize(h, lv, levels);
+      if (firstPartial == levels && (long) lws[lv] * lhs[lv] > maxFullLevelPixels) {
+        firstPartial = lv;
+      }
+    }
+    byte[][] masks = bandMasks(alpha, w, h, lws, lhs, firstPartial);
+
+    // Level 0 is one pixel; its F and B start as that pixel's colour.
+    Level prev = new Level(Grid.coarse(img, alpha, 1, 1, null), null, null);
+    for (int lv = 1; lv < levels; lv++) {
+      int lw = lws[lv];
+      int lh = lhs[lv];
+      Grid g = lv < firstPartial ? Grid.coarse(img, alpha, lw, lh, prev.grid)
+          : nearBand(img, alpha, lw, lh, masks[lv], prev);
       g.solve(iterationsFor(lw, lh), reg, gw);
-      prev = g;
+      prev = new Level(g, lv < firstPartial ? null : g.slots, prev);
     }
     int[] out = new int[img.pixelCount()];
     finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw);
     return out;
+  }
+
+  /**
+   * For each level from {@code first} on, the cells to solve: those holding a band pixel of the full
+   * image, and {@link #BAND_MARGIN_CELLS} around them. One pass over the matte marks the largest level;
+   * each smaller one is marked from the next larger one.
+   */
+  private static byte[][] bandMasks(byte[] alpha, int w, int h, int[] lws, int[] lhs, int first) {
+    int levels = lws.length;
+    byte[][] masks = new byte[levels][];
+    if (first >= levels) {
+      return masks;
+    }
+    int top = levels - 1;
+    int tw = lws[top];
+    int th = lhs[top];
+    byte[] topMask = new byte[tw * th];
+    int[] cellX = cellMap(w, tw);
+    int[] cellY = cellMap(h, th);
+    // Parts may share a cell row; they only ever write 1 there.
+    Parallel.forRange(h, MIN_ROWS_PER_PART, (y0, y1) -> {
+      for (int y = y0; y < y1; y++) {
+        int row = y * w;
+        int cellRow = cellY[y] * tw;
+        for (int x = 0; x < w; x++) {
+          if (isBand(alpha[row + x])) {
+            topMask[cellRow + cellX[x]] = 1;
+          }
+        }
+      }
+    });
+    masks[top] = topMask;
+    for (int lv = top - 1; lv >= first; lv--) {
+      int lw = lws[lv];
+      int fw = lws[lv + 1];
+      int fh = lhs[lv + 1];
+      byte[] mask = new byte[lw * lhs[lv]];
+      byte[] finer = masks[lv + 1];
+      int[] cx = cellMap(fw, lw);
+      int[] cy = cellMap(fh, lhs[lv]);
+      for (int y = 0; y < fh; y++) {
+        int row = cy[y] * lw;
+        for (int x = 0; x < fw; x++) {
+          if (finer[y * fw + x] != 0) {
+            mask[row + cx[x]] = 1;
+          }
+        }
+      }
+      masks[lv] = mask;
+    }
+    for (int lv = first; lv < levels; lv++) {
+      masks[lv] = dilate(masks[lv], lws[lv], lhs[lv], BAND_MARGIN_CELLS);
+    }
+    return masks;
+  }
+
+  /** For each of {@code n} fine samples, the coarse cell of {@code cells} that holds it. */
+  private static int[] cellMap(int n, int cells) {
+    int[] map = new int[n];
+    for (int i = 0; i < n; i++) {
+      map[i] = (int) ((long) i * cells / n);
+    }
+    return map;
+  }
+
+  /** The mask grown by {@code r} cells in every direction (a square around each marked cell). */
+  private static byte[] dilate(byte[] mask, int lw, int lh, int r) {
+    byte[] rows = new byte[mask.length];
+    for (int y = 0; y < lh; y++) {
+      int row = y * lw;
+      for (int x = 0; x < lw; x++) {
+        if (mask[row + x] != 0) {
+          for (int d = Math.max(0, x - r), e = Math.min(lw - 1, x + r); d <= e; d++) {
+            rows[row + d] = 1;
+          }
+        }
+      }
+    }
+    byte[] out = new byte[mask.length];
+    for (int y = 0; y < lh; y++) {
+      int row = y * lw;
+      for (int x = 0; x < lw; x++) {
+        if (rows[row + x] != 0) {
+          for (int d = Math.max(0, y - r), e = Math.min(lh - 1, y + r); d <= e; d++) {
+            out[d * lw + x] = 1;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A level solved only on the cells of {@code mask}, in raster order; their neighbours outside it get
+   * fixed slots after them. Every cell's colour and matte are sampled from the photo (nearest), its
+   * unknowns start from {@code prev}; a fixed neighbour whose layer is fully visible takes the photo's
+   * colour for it, as on the full-resolution level.
+   */
+  private static Grid nearBand(DecodedImage img, byte[] alpha, int lw, int lh, byte[] mask, Level prev) {
+    int cells = lw * lh;
+    int[] slots = new int[cells];
+    IntList order = new IntList();
+    for (int c = 0; c < cells; c++) {
+      slots[c] = mask[c] != 0 ? order.add(c) : -1;
+    }
+    int active = order.size;
+    int[] nb = new int[active * NEIGHBOURS];
+    for (int k = 0; k < active; k++) {
+      int c = order.values[k];
+      int y = c / lw;
+      int x = c - y * lw;
+      int k4 = k * NEIGHBOURS;
+      nb[k4] = x == 0 ? -1 : slot(slots, order, c - 1);
+      nb[k4 + 1] = x == lw - 1 ? -1 : slot(slots, order, c + 1);
+      nb[k4 + 2] = y == 0 ? -1 : slot(slots, order, c - lw);
+      nb[k4 + 3] = y == lh - 1 ? -1 : slot(slots, order, c + lw);
+    }
+    int m = order.size;
+    int[] cellOf = order.values;
+    Grid g = new Grid(m, active, nb);
+    g.width = lw;
+    g.height = lh;
+    g.slots = slots;
+    int[] argb = img.argb();
+    int iw = img.width();
+    int[] sx = nearestMap(lw, iw);
+    int[] sy = nearestMap(lh, img.height());
+    int[] qx = nearestMap(lw, prev.width);
+    int[] qy = nearestMap(lh, prev.height);
+    Parallel.forRange(m, MIN_PIXELS_PER_PART, (from, to) -> {
+      for (int k = from; k < to; k++) {
+        int c = cellOf[k];
+        int y = c / lw;
+        int x = c - y * lw;
+        int s = sy[y] * iw + sx[x];
+        int a = alpha[s] & 0xFF;
+        int p = argb[s];
+        int k3 = k * CHANNELS;
+        g.alpha[k] = a * INV_255;
+        g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
+        g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
+        g.img[k3 + 2] = (p & 0xFF) * INV_255;
+        prev.fetch(qx[x], qy[y], g.fg, g.bg, k3);
+        if (k >= active && a >= NEAR_OPAQUE) {
+          System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
+        } else if (k >= active && a <= NEAR_CLEAR) {
+          System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
+        }
+      }
+    });
+    return g;
+  }
+
+  /** The slot of cell {@code c}, given a fixed one (appended to {@code order}) if it has none yet. */
+  private static int slot(int[] slots, IntList order, int c) {
+    int s = slots[c];
+    if (s < 0) {
+      s = order.add(c);
+      slots[c] = s;
+    }
+    return s;
   }
 
   private int iterationsFor(int lw, int lh) {
@@ -122,7 +317,7 @@ public final class ForegroundEstimator {
    * neighbours outside the band get a fixed slot of their own (a pixel beside two band pixels gets two
    * equal slots), so the sweeps do exactly the arithmetic of a shared index, in the same order.
    */
-  private static void finestLevel(DecodedImage img, byte[] alpha, Grid prev, int[] out, int iterations,
+  private static void finestLevel(DecodedImage img, byte[] alpha, Level prev, int[] out, int iterations,
       float reg, float gw) {
     int w = img.width();
     int h = img.height();
@@ -136,17 +331,17 @@ public final class ForegroundEstimator {
     Parallel.forRange(parts, 1, (p0, p1) -> {
       for (int part = p0; part < p1; part++) {
         IntList list = new IntList();
+        float[] f = new float[CHANNELS];
         for (int y = (int) ((long) h * part / parts), yEnd = (int) ((long) h * (part + 1) / parts); y < yEnd; y++) {
           rowStart[y] = list.size; // within the part for now
           int row = y * w;
-          int prow = py[y] * prev.width;
           for (int x = 0; x < w; x++) {
             int i = row + x;
             int a = alpha[i] & 0xFF;
             if (a <= NEAR_CLEAR) {
               if (a > 0) {
-                int q3 = (prow + px[x]) * CHANNELS;
-                out[i] = a << 24 | to8(prev.fg[q3]) << 16 | to8(prev.fg[q3 + 1]) << 8 | to8(prev.fg[q3 + 2]);
+                prev.fetch(px[x], py[y], f, null, 0);
+                out[i] = a << 24 | to8(f[0]) << 16 | to8(f[1]) << 8 | to8(f[2]);
               }
             } else if (a >= NEAR_OPAQUE) {
               out[i] = a << 24 | argb[i] & 0xFFFFFF;
@@ -219,17 +414,16 @@ public final class ForegroundEstimator {
         int a = alpha[i] & 0xFF;
         int p = argb[i];
         int k3 = k * CHANNELS;
-        int q3 = (py[y] * prev.width + px[x]) * CHANNELS;
         g.alpha[k] = a * INV_255;
         g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
         g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
         g.img[k3 + 2] = (p & 0xFF) * INV_255;
         // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
-        boolean fgKnown = a >= NEAR_OPAQUE;
-        boolean bgKnown = a <= NEAR_CLEAR;
-        for (int c = 0; c < CHANNELS; c++) {
-          g.fg[k3 + c] = fgKnown ? g.img[k3 + c] : prev.fg[q3 + c];
-          g.bg[k3 + c] = bgKnown ? g.img[k3 + c] : prev.bg[q3 + c];
+        prev.fetch(px[x], py[y], g.fg, g.bg, k3);
+        if (a >= NEAR_OPAQUE) {
+          System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
+        } else if (a <= NEAR_CLEAR) {
+          System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
         }
       }
     });
@@ -275,6 +469,47 @@ public final class ForegroundEstimator {
   }
 
   /**
+   * A solved pyramid level as the next one reads it: every cell's slot in {@code grid}, or, where a level
+   * solved near the band has none, the same place on the coarser level.
+   */
+  private static final class Level {
+    final Grid grid;
+    final int width;
+    final int height;
+    /** Each cell's slot; null where every cell {@code y·width + x} is its own slot. */
+    final int[] slots;
+    final Level coarser;
+
+    Level(Grid grid, int[] slots, Level coarser) {
+      this.grid = grid;
+      this.width = grid.width;
+      this.height = grid.height;
+      this.slots = slots;
+      this.coarser = coarser;
+    }
+
+    /** Copies the F (and, unless {@code bg} is null, B) estimate of cell (x, y) to {@code off}. */
+    void fetch(int x, int y, float[] fg, float[] bg, int off) {
+      Level l = this;
+      while (true) {
+        int c = y * l.width + x;
+        int s = l.slots == null ? c : l.slots[c];
+        if (s >= 0) {
+          System.arraycopy(l.grid.fg, s * CHANNELS, fg, off, CHANNELS);
+          if (bg != null) {
+            System.arraycopy(l.grid.bg, s * CHANNELS, bg, off, CHANNELS);
+          }
+          return;
+        }
+        Level next = l.coarser;
+        x = Math.min(next.width - 1, (int) ((x + 0.5) * next.width / l.width));
+        y = Math.min(next.height - 1, (int) ((y + 0.5) * next.height / l.height));
+        l = next;
+      }
+    }
+  }
+
+  /**
    * One pyramid level in compact form: pixel {@code k} has colour {@code img[3k..]}, matte
    * {@code alpha[k]} and unknowns {@code fg[3k..]}, {@code bg[3k..]}; the first {@code active}
    * pixels are solved, with 4 neighbour indices each in {@code nb} (−1 where there is none).
@@ -289,6 +524,8 @@ public final class ForegroundEstimator {
     final int active;
     int width;
     int height;
+    /** On a level solved near the band: each cell's slot, −1 where the level has none. */
+    int[] slots;
 
     /** A band level: {@code active} solved pixels of {@code m}, neighbours in {@code nb}. */
     Grid(int m, int active, int[] nb) {

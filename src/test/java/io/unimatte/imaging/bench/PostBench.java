@@ -112,8 +112,8 @@ public final class PostBench {
         }
       }
       int[] diff = compare(decoder, png[0], png[1]);
-      line.append(String.format("  bytes %d→%d  max|Δα| %d  max|ΔRGB| (α>0) %d", png[0].length, png[1].length,
-          diff[0], diff[1]));
+      line.append(String.format("  bytes %d→%d  max|Δα| %d  max|ΔRGB| (α>0) %d  visible α·|ΔRGB| max %d mean %.3f",
+          png[0].length, png[1].length, diff[0], diff[1], diff[2], diff[3] / 1000.0));
       System.out.println(line);
       idx++;
     }
@@ -136,23 +136,38 @@ public final class PostBench {
     }
   }
 
-  /** [max |Δα|, max |ΔRGB| where either α &gt; 0]. */
+  /**
+   * [max |Δα|, max |ΔRGB| where either α &gt; 0, max and 1000 × mean over the soft pixels of the visible
+   * difference α·|ΔRGB|/255 (what changes when the cutout is composited over any background)].
+   */
   private static int[] compare(ImageDecoder decoder, byte[] a, byte[] b) throws Exception {
     int[] pa = decoder.decode(a).argb();
     int[] pb = decoder.decode(b).argb();
     int da = 0;
     int dc = 0;
+    double dv = 0;
+    double sum = 0;
+    long soft = 0;
     for (int i = 0; i < pa.length; i++) {
       int x = pa[i];
       int y = pb[i];
       da = Math.max(da, Math.abs((x >>> 24) - (y >>> 24)));
       if ((x >>> 24) > 0 || (y >>> 24) > 0) {
+        int ax = x >>> 24;
         for (int s = 0; s < 24; s += 8) {
-          dc = Math.max(dc, Math.abs(((x >> s) & 0xFF) - ((y >> s) & 0xFF)));
+          int d = Math.abs(((x >> s) & 0xFF) - ((y >> s) & 0xFF));
+          dc = Math.max(dc, d);
+          dv = Math.max(dv, ax * d / 255.0);
+          if (ax < 255) {
+            sum += ax * d / 255.0;
+          }
+        }
+        if (ax < 255) {
+          soft += 3;
         }
       }
     }
-    return new int[] {da, dc};
+    return new int[] {da, dc, (int) Math.round(dv), soft == 0 ? 0 : (int) Math.round(1000 * sum / soft)};
   }
 
   private static double median(long[][] runs, int stage) {
