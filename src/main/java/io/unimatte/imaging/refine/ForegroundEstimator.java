@@ -48,6 +48,17 @@ public final class ForegroundEstimator {
    * 12 MP the two largest levels below full resolution (0.8 and 3 MP), at 0.5 MP none.
    */
   static final int MAX_FULL_LEVEL_PIXELS = 1 << 18;
+  /**
+   * Band pixels per strip of the full-resolution level (about 60 bytes each while it is solved): bounds
+   * that level's memory, and gives the cores strips to share.
+   */
+  static final int STRIP_BAND_PIXELS = 1 << 18;
+  /**
+   * Rows above and below its own that a strip solves too but does not write: across a strip's edge
+   * the sweeps then see solved neighbours, and the strips agree with one solve of the whole band to
+   * within a level of colour.
+   */
+  static final int STRIP_HALO_ROWS = 16;
   /** Cells around a band cell that a level solved near the band solves too. */
   private static final int BAND_MARGIN_CELLS = 2;
 
@@ -77,22 +88,28 @@ public final class ForegroundEstimator {
 
   private final Params params;
   private final int maxFullLevelPixels;
+  private final int stripBandPixels;
 
   public ForegroundEstimator() {
     this(Params.DEFAULTS);
   }
 
   public ForegroundEstimator(Params params) {
-    this(params, MAX_FULL_LEVEL_PIXELS);
+    this(params, MAX_FULL_LEVEL_PIXELS, STRIP_BAND_PIXELS);
   }
 
-  /** With levels above {@code maxFullLevelPixels} solved near the band only (tests: smaller images). */
-  ForegroundEstimator(Params params, int maxFullLevelPixels) {
+  /**
+   * With levels above {@code maxFullLevelPixels} solved near the band only, and strips of
+   * {@code stripBandPixels} at full resolution (tests: the same on smaller images).
+   */
+  ForegroundEstimator(Params params, int maxFullLevelPixels, int stripBandPixels) {
     this.params = Objects.requireNonNull(params, "params");
-    if (maxFullLevelPixels < 1) {
-      throw new IllegalArgumentException("maxFullLevelPixels must be positive: " + maxFullLevelPixels);
+    if (maxFullLevelPixels < 1 || stripBandPixels < 1) {
+      throw new IllegalArgumentException("level and strip sizes must be positive: " + maxFullLevelPixels
+          + ", " + stripBandPixels);
     }
     this.maxFullLevelPixels = maxFullLevelPixels;
+    this.stripBandPixels = stripBandPixels;
   }
 
   public Params params() {
@@ -135,7 +152,7 @@ public final class ForegroundEstimator {
       prev = new Level(g, lv < firstPartial ? null : g.slots, prev);
     }
     int[] out = new int[img.pixelCount()];
-    finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw);
+    finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw, stripBandPixels);
     return out;
   }
 
@@ -312,71 +329,106 @@ public final class ForegroundEstimator {
 
   /**
    * Solves the full-resolution level on the band {@code 5 < α < 250} only and writes the result. One
-   * pass over the image writes every pixel outside the band and lists the band's pixels in raster order;
-   * the rest works on that list alone (no per-pixel index of the whole image). Each band pixel's
-   * neighbours outside the band get a fixed slot of their own (a pixel beside two band pixels gets two
-   * equal slots), so the sweeps do exactly the arithmetic of a shared index, in the same order.
+   * pass over the image writes every pixel outside the band and counts the band per row; the band is
+   * then solved in strips of whole rows holding about {@link #STRIP_BAND_PIXELS} band pixels each (and a
+   * halo of rows around them), so
+   * that memory stays bounded however much of a large photo is soft, and the strips are shared out
+   * over the cores. A strip lists its band pixels in raster order and works on that list alone (no
+   * per-pixel index of the whole image); each band pixel's neighbours outside the band or outside the
+   * strip get a fixed slot of their own (the photo's colour where its layer is fully visible, the
+   * coarser estimate elsewhere). The strips depend only on the matte, never on the number of cores,
+   * so the result is the same on any machine.
    */
   private static void finestLevel(DecodedImage img, byte[] alpha, Level prev, int[] out, int iterations,
-      float reg, float gw) {
+      float reg, float gw, int stripBandPixels) {
     int w = img.width();
     int h = img.height();
     int[] argb = img.argb();
     int[] px = nearestMap(w, prev.width);
     int[] py = nearestMap(h, prev.height);
-    int[] rowStart = new int[h + 1];
-    // Split by rows: each part lists its band pixels, the lists are joined in row order.
-    int parts = Parallel.partsFor(h, MIN_ROWS_PER_PART);
-    IntList[] lists = new IntList[parts];
-    Parallel.forRange(parts, 1, (p0, p1) -> {
-      for (int part = p0; part < p1; part++) {
-        IntList list = new IntList();
-        float[] f = new float[CHANNELS];
-        for (int y = (int) ((long) h * part / parts), yEnd = (int) ((long) h * (part + 1) / parts); y < yEnd; y++) {
-          rowStart[y] = list.size; // within the part for now
-          int row = y * w;
-          for (int x = 0; x < w; x++) {
-            int i = row + x;
-            int a = alpha[i] & 0xFF;
-            if (a <= NEAR_CLEAR) {
-              if (a > 0) {
-                prev.fetch(px[x], py[y], f, null, 0);
-                out[i] = a << 24 | to8(f[0]) << 16 | to8(f[1]) << 8 | to8(f[2]);
-              }
-            } else if (a >= NEAR_OPAQUE) {
-              out[i] = a << 24 | argb[i] & 0xFFFFFF;
-            } else {
-              list.add(i);
+    int[] rowBand = new int[h];
+    Parallel.forRange(h, MIN_ROWS_PER_PART, (y0, y1) -> {
+      float[] f = new float[CHANNELS];
+      for (int y = y0; y < y1; y++) {
+        int row = y * w;
+        int count = 0;
+        for (int x = 0; x < w; x++) {
+          int i = row + x;
+          int a = alpha[i] & 0xFF;
+          if (a <= NEAR_CLEAR) {
+            if (a > 0) {
+              prev.fetch(px[x], py[y], f, null, 0);
+              out[i] = a << 24 | to8(f[0]) << 16 | to8(f[1]) << 8 | to8(f[2]);
             }
+          } else if (a >= NEAR_OPAQUE) {
+            out[i] = a << 24 | argb[i] & 0xFFFFFF;
+          } else {
+            count++;
           }
         }
-        lists[part] = list;
+        rowBand[y] = count;
       }
     });
-    IntList band = lists[0];
-    for (int part = 1; part < parts; part++) {
-      int offset = band.size;
-      for (int y = (int) ((long) h * part / parts), yEnd = (int) ((long) h * (part + 1) / parts); y < yEnd; y++) {
-        rowStart[y] += offset;
-      }
-      IntList more = lists[part];
-      for (int k = 0; k < more.size; k++) {
-        band.add(more.values[k]);
+    IntList strips = new IntList();
+    long inStrip = 0;
+    for (int y = 0; y < h; y++) {
+      inStrip += rowBand[y];
+      if (inStrip >= stripBandPixels) {
+        strips.add(y + 1);
+        inStrip = 0;
       }
     }
-    rowStart[h] = band.size;
-    int active = band.size;
+    if (strips.size == 0 || strips.values[strips.size - 1] != h) {
+      strips.add(h);
+    }
+    int count = strips.size;
+    int[] ends = strips.values;
+    Parallel.forRange(count, 1, (s0, s1) -> {
+      for (int s = s0; s < s1; s++) {
+        solveStrip(img, alpha, prev, out, s == 0 ? 0 : ends[s - 1], ends[s], rowBand, px, py, iterations, reg, gw);
+      }
+    });
+  }
+
+  /**
+   * Solves the band pixels of rows {@code [from, to)} with {@link #STRIP_HALO_ROWS} more on each side and
+   * writes those of its own rows; see {@link #finestLevel}.
+   */
+  private static void solveStrip(DecodedImage img, byte[] alpha, Level prev, int[] out, int from, int to,
+      int[] rowBand, int[] px, int[] py, int iterations, float reg, float gw) {
+    int w = img.width();
+    int h = img.height();
+    int y0 = Math.max(0, from - STRIP_HALO_ROWS);
+    int y1 = Math.min(h, to + STRIP_HALO_ROWS);
+    int[] argb = img.argb();
+    int rows = y1 - y0;
+    // rowStart[r]: index in pos of the first band pixel of row y0 + r
+    int[] rowStart = new int[rows + 1];
+    for (int r = 0; r < rows; r++) {
+      rowStart[r + 1] = rowStart[r] + rowBand[y0 + r];
+    }
+    int active = rowStart[rows];
     if (active == 0) {
       return;
     }
-    int[] pos = band.values;
+    int[] pos = new int[active];
+    for (int y = y0, k = 0; y < y1; y++) {
+      for (int i = y * w, end = i + w; i < end; i++) {
+        if (isBand(alpha[i])) {
+          pos[k++] = i;
+        }
+      }
+    }
     // Neighbour slots: band pixels by their list index; fixed neighbours appended after them.
     int[] nb = new int[active * NEIGHBOURS];
     IntList fixed = new IntList();
-    for (int y = 0, k = 0; y < h; y++) {
-      int up = y > 0 ? rowStart[y - 1] : 0;
-      int down = y < h - 1 ? rowStart[y + 1] : 0;
-      for (; k < rowStart[y + 1]; k++) {
+    for (int r = 0, k = 0; r < rows; r++) {
+      int y = y0 + r;
+      int up = r > 0 ? rowStart[r - 1] : 0;
+      int upEnd = r > 0 ? rowStart[r] : 0;
+      int down = r < rows - 1 ? rowStart[r + 1] : 0;
+      int downEnd = r < rows - 1 ? rowStart[r + 2] : 0;
+      for (; k < rowStart[r + 1]; k++) {
         int i = pos[k];
         int x = i - y * w;
         int k4 = k * NEIGHBOURS;
@@ -385,50 +437,46 @@ public final class ForegroundEstimator {
         if (y == 0) {
           nb[k4 + 2] = -1;
         } else {
-          // band pixels of the row above, in x order: advance to the one at or after x
-          int end = rowStart[y];
-          while (up < end && pos[up] < i - w) {
+          // band pixels of the row above (none when it is outside the strip), in x order
+          while (up < upEnd && pos[up] < i - w) {
             up++;
           }
-          nb[k4 + 2] = up < end && pos[up] == i - w ? up : active + fixed.add(i - w);
+          nb[k4 + 2] = up < upEnd && pos[up] == i - w ? up : active + fixed.add(i - w);
         }
         if (y == h - 1) {
           nb[k4 + 3] = -1;
         } else {
-          int end = rowStart[y + 2];
-          while (down < end && pos[down] < i + w) {
+          while (down < downEnd && pos[down] < i + w) {
             down++;
           }
-          nb[k4 + 3] = down < end && pos[down] == i + w ? down : active + fixed.add(i + w);
+          nb[k4 + 3] = down < downEnd && pos[down] == i + w ? down : active + fixed.add(i + w);
         }
       }
     }
     int m = active + fixed.size;
     Grid g = new Grid(m, active, nb);
     int[] fixedPos = fixed.values;
-    Parallel.forRange(m, MIN_PIXELS_PER_PART, (from, to) -> {
-      for (int k = from; k < to; k++) {
-        int i = k < active ? pos[k] : fixedPos[k - active];
-        int y = i / w;
-        int x = i - y * w;
-        int a = alpha[i] & 0xFF;
-        int p = argb[i];
-        int k3 = k * CHANNELS;
-        g.alpha[k] = a * INV_255;
-        g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-        g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-        g.img[k3 + 2] = (p & 0xFF) * INV_255;
-        // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
-        prev.fetch(px[x], py[y], g.fg, g.bg, k3);
-        if (a >= NEAR_OPAQUE) {
-          System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
-        } else if (a <= NEAR_CLEAR) {
-          System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
-        }
+    for (int k = 0; k < m; k++) {
+      int i = k < active ? pos[k] : fixedPos[k - active];
+      int y = i / w;
+      int x = i - y * w;
+      int a = alpha[i] & 0xFF;
+      int p = argb[i];
+      int k3 = k * CHANNELS;
+      g.alpha[k] = a * INV_255;
+      g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
+      g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
+      g.img[k3 + 2] = (p & 0xFF) * INV_255;
+      prev.fetch(px[x], py[y], g.fg, g.bg, k3);
+      // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
+      if (a >= NEAR_OPAQUE) {
+        System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
+      } else if (a <= NEAR_CLEAR) {
+        System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
       }
-    });
+    }
     g.solve(iterations, reg, gw);
-    for (int k = 0; k < active; k++) {
+    for (int k = rowStart[from - y0], end = rowStart[to - y0]; k < end; k++) {
       int k3 = k * CHANNELS;
       int i = pos[k];
       out[i] = (alpha[i] & 0xFF) << 24 | to8(g.fg[k3]) << 16 | to8(g.fg[k3 + 1]) << 8 | to8(g.fg[k3 + 2]);
