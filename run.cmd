@@ -27,12 +27,12 @@ if defined BUILD (
 if not defined TF_CPP_MIN_LOG_LEVEL set "TF_CPP_MIN_LOG_LEVEL=2"
 rem oneDNN kernels (docs/PERFORMANCE.md); TensorFlow reads this when its native library loads
 if not defined TF_ENABLE_ONEDNN_OPTS set "TF_ENABLE_ONEDNN_OPTS=1"
-rem Java heap: 1/16 of the machine's memory within 1-4 GB, as run.sh (docs/PERFORMANCE.md, "Memory");
+rem Java heap: 1/12 of the machine's memory within 1-4 GB, as run.sh (docs/PERFORMANCE.md, "Memory");
 rem when idle a GC every 5 s gives the unused heap back
 set "HEAP_MB=1024"
 set "MEM_MB="
 for /f "usebackq delims=" %%m in (`powershell -NoProfile -NonInteractive -Command "[int64]((Get-CimInstance Win32_ComputerSystem).TotalPhysicalMemory / 1MB)"`) do set "MEM_MB=%%m"
-if defined MEM_MB set /a HEAP_MB=MEM_MB/16
+if defined MEM_MB set /a HEAP_MB=MEM_MB/12
 if %HEAP_MB% LSS 1024 set "HEAP_MB=1024"
 if %HEAP_MB% GTR 4096 set "HEAP_MB=4096"
 if not defined JAVA_OPTS set "JAVA_OPTS=-Xmx%HEAP_MB%m -XX:+UseG1GC -XX:G1PeriodicGCInterval=5000"

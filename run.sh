@@ -59,10 +59,11 @@ machine_memory_mb() {
   echo "$mem"
 }
 
-# Java heap: 1/16 of the machine's memory, within 1-4 GB. Most of the process's memory is outside
-# the heap (TensorFlow); a larger heap only lets G1 keep more garbage. 1 GB runs two 12-MP images
-# through refinement at once, and server.memoryBudgetBytes keeps images in flight within the heap.
-HEAP_SHARE=16
+# Java heap: 1/12 of the machine's memory, within 1-4 GB. Most of the process's memory is outside
+# the heap (TensorFlow); a larger heap only lets G1 keep more garbage. An image needs about 28 bytes
+# of heap per pixel at its peak (12 MP: 350 MB, 48 MP: 1.3 GB), and the memory budget admits images
+# while they fit in the heap: 2 GB on a 24 GB machine takes a 48-MP photo, or five 12-MP ones at once.
+HEAP_SHARE=12
 HEAP_MIN_MB=1024
 HEAP_MAX_MB=4096
 heap_mb=$HEAP_MIN_MB

@@ -23,10 +23,11 @@ import java.util.logging.Logger;
  * {@code Retry-After}) instead of running the process out of memory.
  *
  * <p>At ready the process's resident memory (both models loaded and warm) and the live Java heap are
- * taken as the base. An image costs {@link #BYTES_PER_PIXEL} per pixel from its decoding to its encoded
- * PNG, almost all of it Java heap. Images are admitted in arrival order while the images in flight fit
- * both in {@code budget − resident base} and in {@code heap max − live heap − result cache}; one that
- * needs more than that on its own is refused with 413 {@code image_too_large}, since waiting would not help.
+ * taken as the base. An image costs {@link #BYTES_PER_PIXEL} of resident memory per pixel from its
+ * decoding to its encoded PNG, {@link #HEAP_BYTES_PER_PIXEL} of it Java heap. Images are admitted in
+ * arrival order while the images in flight fit both in {@code budget − resident base} and in
+ * {@code heap max − live heap − result cache} (counted at the heap's rate); one that needs more than
+ * that on its own is refused with 413 {@code image_too_large}, since waiting would not help.
  */
 public final class MemoryBudget implements Shareable {
   /**
@@ -36,6 +37,12 @@ public final class MemoryBudget implements Shareable {
    * (docs/PERFORMANCE.md, "Memory"); the budget reckons with the latter.
    */
   public static final long BYTES_PER_PIXEL = 40;
+  /**
+   * The Java heap one pixel needs at the peak of its request (the rest of {@link #BYTES_PER_PIXEL} is
+   * heap the collector keeps committed and native memory): the largest {@code -Xmx} that fails one image's
+   * post-processing, per pixel, rounded up (docs/PERFORMANCE.md, "Heap: peak per in-flight image").
+   */
+  public static final long HEAP_BYTES_PER_PIXEL = 28;
   /** What a refused client is told to wait before sending again. */
   public static final long RETRY_AFTER_SECONDS = 5;
   /** A share of the machine's memory, the default budget ({@code server.memoryBudgetBytes} = 0). */
@@ -140,7 +147,8 @@ public final class MemoryBudget implements Shareable {
       return fixedCapacity;
     }
     long heapBaseNow = heapBase >= 0 ? heapBase : ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-    long byHeap = heapMaxBytes - heapBaseNow - heapReserveBytes;
+    // the heap's room in the unit of cost(): an image needs HEAP_BYTES_PER_PIXEL of it per pixel
+    long byHeap = (heapMaxBytes - heapBaseNow - heapReserveBytes) / HEAP_BYTES_PER_PIXEL * BYTES_PER_PIXEL;
     long byBudget = Long.MAX_VALUE;
     if (budgetBytes != Long.MAX_VALUE) {
       long base = residentBase >= 0 ? residentBase : ProcessMemory.residentBytes();
