@@ -128,7 +128,8 @@ public final class InferenceVerticle extends VerticleBase {
         .processor(this::process)
         .listener(e -> bus.publish(PROGRESS_ADDRESS, progressJson(e)))
         .build();
-    engineStats = engine::stats;
+    gauge = new QueueGauge(engine, AppConfig.requireInt(cfg, "maxQueueSize"), maxBatch);
+    engineStats = this::stats;
     meters = EngineMeters.attach(meterRegistry(), d.name(), engineStats, maxBatch);
     // consumer(), not localConsumer(): on a clustered bus the fronts of every node reach it
     consumers.add(bus.<InferenceRequest>consumer(address(d.name()), this::onRequest));
@@ -142,7 +143,6 @@ public final class InferenceVerticle extends VerticleBase {
     coldStartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     readyAtMillis = System.currentTimeMillis();
     vertx.sharedData().<String, JsonObject>getLocalMap(STATUS_MAP).put(d.name(), status());
-    gauge = new QueueGauge(engine, AppConfig.requireInt(cfg, "maxQueueSize"), maxBatch);
     vertx.sharedData().<String, QueueGauge>getLocalMap(QueueGauge.MAP).put(d.name(), gauge);
     LOG.info("event=inference_ready model=" + d.name() + " device=" + session.device() + " maxBatch=" + maxBatch
         + " coldStartMs=" + coldStartMillis);
@@ -286,7 +286,7 @@ public final class InferenceVerticle extends VerticleBase {
   }
 
   private JsonObject status() {
-    EngineStats s = engine.stats();
+    EngineStats s = stats();
     JsonArray histogram = new JsonArray();
     long[] h = s.batchSizeHistogram();
     for (int i = 1; i < h.length; i++) {
@@ -315,6 +315,21 @@ public final class InferenceVerticle extends VerticleBase {
         .put("batchMillis", s.totalBatchNanos() / 1_000_000)
         .put("maxBatchSeen", s.maxBatchSeen())
         .put("batchSizeHistogram", histogram);
+  }
+
+  /**
+   * The engine's figures, with the uploads the HTTP layer refused before reading them (the queue was full)
+   * counted as rejected like the queue's own refusals.
+   */
+  private EngineStats stats() {
+    EngineStats s = engine.stats();
+    long early = gauge == null ? 0 : gauge.refusedBeforeUpload();
+    if (early == 0) {
+      return s;
+    }
+    return new EngineStats(s.submitted(), s.completed(), s.failed(), s.rejected() + early, s.timedOut(),
+        s.cancelled(), s.batches(), s.itemsInBatches(), s.maxBatchSeen(), s.batchSizeHistogram(),
+        s.totalBatchNanos(), s.lastBatchNanos(), s.queueDepth(), s.inFlight());
   }
 
   static JsonObject progressJson(ProgressEvent e) {

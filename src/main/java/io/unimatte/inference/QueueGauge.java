@@ -3,6 +3,7 @@ package io.unimatte.inference;
 import io.unimatte.batching.BatchingEngine;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The live fill of one model's batching queue in this process, published by its {@link InferenceVerticle}
@@ -17,11 +18,29 @@ public final class QueueGauge implements Shareable {
   private final BatchingEngine<?, ?> engine;
   private final int capacity;
   private final int maxBatch;
+  private final LongAdder refusedBeforeUpload = new LongAdder();
 
   QueueGauge(BatchingEngine<?, ?> engine, int capacity, int maxBatch) {
     this.engine = engine;
     this.capacity = capacity;
     this.maxBatch = maxBatch;
+  }
+
+  /**
+   * {@link #fullForSeconds}, counting a refusal when the queue is full: the caller refuses the upload with
+   * {@code queue_full}, and {@code /health} and the metrics count it with the queue's own refusals.
+   */
+  public static long refuseIfFull(Vertx vertx, String model) {
+    long fullFor = fullForSeconds(vertx, model);
+    if (fullFor > 0) {
+      vertx.sharedData().<String, QueueGauge>getLocalMap(MAP).get(model).refusedBeforeUpload.increment();
+    }
+    return fullFor;
+  }
+
+  /** Uploads refused with {@code queue_full} before their body was read. */
+  long refusedBeforeUpload() {
+    return refusedBeforeUpload.sum();
   }
 
   /**

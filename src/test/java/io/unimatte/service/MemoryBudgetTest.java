@@ -94,4 +94,24 @@ class MemoryBudgetTest {
     assertEquals(12_000_000L * MemoryBudget.BYTES_PER_PIXEL, MemoryBudget.cost(12_000_000));
     assertEquals(0, MemoryBudget.cost(-1));
   }
+
+  /**
+   * The heap's room is counted in pixels at {@link MemoryBudget#HEAP_BYTES_PER_PIXEL} and expressed in the unit
+   * of {@link MemoryBudget#cost}: a heap of H bytes takes H / 28 pixels, whose cost is 40 bytes each.
+   */
+  @Test
+  void theHeapIsReckonedAtItsOwnRatePerPixel() {
+    MemoryBudget budget = MemoryBudget.create(vertx, 1L << 40, 0, 1000, 1);
+    java.lang.management.MemoryMXBean heap = java.lang.management.ManagementFactory.getMemoryMXBean();
+    long max = heap.getHeapMemoryUsage().getMax();
+    long used = heap.getHeapMemoryUsage().getUsed();
+    long room = budget.capacity();
+    long rate = MemoryBudget.BYTES_PER_PIXEL;
+    long heapRate = MemoryBudget.HEAP_BYTES_PER_PIXEL;
+    assertTrue(room <= max / heapRate * rate, "room " + room + " for a heap of " + max);
+    assertTrue(room >= (max - used - 128 * MB) / heapRate * rate, "room " + room + " for a heap of " + max
+        + " with " + used + " used");
+    long pixels = room / rate;
+    assertTrue(pixels * heapRate <= max, "the admitted pixels fit in the heap at " + heapRate + " bytes each");
+  }
 }

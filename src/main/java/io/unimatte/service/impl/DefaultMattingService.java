@@ -171,7 +171,7 @@ public final class DefaultMattingService implements MattingService {
     if (!"ready".equals(state)) {
       return Optional.of(new MatteException(ErrorCode.MODEL_NOT_READY, "model '" + name + "' is not loaded yet", 1));
     }
-    long fullFor = QueueGauge.fullForSeconds(vertx, name);
+    long fullFor = QueueGauge.refuseIfFull(vertx, name);
     return fullFor > 0
         ? Optional.of(new MatteException(ErrorCode.QUEUE_FULL, "the queue of model '" + name + "' is full", fullFor))
         : Optional.empty();
