@@ -288,20 +288,8 @@ public final class ForegroundEstimator {
         int c = cellOf[k];
         int y = c / lw;
         int x = c - y * lw;
-        int s = sy[y] * iw + sx[x];
-        int a = alpha[s] & 0xFF;
-        int p = argb[s];
-        int k3 = k * CHANNELS;
-        g.alpha[k] = a * INV_255;
-        g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-        g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-        g.img[k3 + 2] = (p & 0xFF) * INV_255;
-        prev.fetch(qx[x], qy[y], g.fg, g.bg, k3);
-        if (k >= active && a >= NEAR_OPAQUE) {
-          System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
-        } else if (k >= active && a <= NEAR_CLEAR) {
-          System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
-        }
+        int src = sy[y] * iw + sx[x];
+        g.set(k, alpha[src] & 0xFF, argb[src], prev, qx[x], qy[y], k >= active);
       }
     });
     return g;
@@ -460,20 +448,8 @@ public final class ForegroundEstimator {
       int i = k < active ? pos[k] : fixedPos[k - active];
       int y = i / w;
       int x = i - y * w;
-      int a = alpha[i] & 0xFF;
-      int p = argb[i];
-      int k3 = k * CHANNELS;
-      g.alpha[k] = a * INV_255;
-      g.img[k3] = ((p >> 16) & 0xFF) * INV_255;
-      g.img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
-      g.img[k3 + 2] = (p & 0xFF) * INV_255;
-      prev.fetch(px[x], py[y], g.fg, g.bg, k3);
-      // Where a fixed neighbour's layer is fully visible, that layer is the photo itself.
-      if (a >= NEAR_OPAQUE) {
-        System.arraycopy(g.img, k3, g.fg, k3, CHANNELS);
-      } else if (a <= NEAR_CLEAR) {
-        System.arraycopy(g.img, k3, g.bg, k3, CHANNELS);
-      }
+      // band pixels (5 < α < 250) never have a fully visible layer: the rule only touches fixed neighbours
+      g.set(k, alpha[i] & 0xFF, argb[i], prev, px[x], py[y], true);
     }
     g.solve(iterations, reg, gw);
     for (int k = rowStart[from - y0], end = rowStart[to - y0]; k < end; k++) {
@@ -637,6 +613,25 @@ public final class ForegroundEstimator {
         }
       }
       return g;
+    }
+
+    /**
+     * Slot {@code k} from a photo pixel of matte {@code a} and colour {@code p}: its unknowns start from
+     * {@code prev} at cell (qx, qy). For a fixed slot ({@code fixed}), a fully visible layer is the photo
+     * itself: F where {@code α ≥ 250}, B where {@code α ≤ 5}.
+     */
+    void set(int k, int a, int p, Level prev, int qx, int qy, boolean fixed) {
+      int k3 = k * CHANNELS;
+      alpha[k] = a * INV_255;
+      img[k3] = ((p >> 16) & 0xFF) * INV_255;
+      img[k3 + 1] = ((p >> 8) & 0xFF) * INV_255;
+      img[k3 + 2] = (p & 0xFF) * INV_255;
+      prev.fetch(qx, qy, fg, bg, k3);
+      if (fixed && a >= NEAR_OPAQUE) {
+        System.arraycopy(img, k3, fg, k3, CHANNELS);
+      } else if (fixed && a <= NEAR_CLEAR) {
+        System.arraycopy(img, k3, bg, k3, CHANNELS);
+      }
     }
 
     /**
