@@ -27,27 +27,12 @@ public final class QueueGauge implements Shareable {
   }
 
   /**
-   * {@link #fullForSeconds}, counting a refusal when the queue is full: the caller refuses the upload with
-   * {@code queue_full}, and {@code /health} and the metrics count it with the queue's own refusals.
+   * When {@code model}'s queue in this process is full now: a rough number of seconds until it has room
+   * (at least 1, from the mean batch time), counted as a refusal, since the caller refuses the upload with
+   * {@code queue_full} ({@code /health} and the metrics count it with the queue's own refusals); else 0
+   * (room, or no local queue for that model).
    */
   public static long refuseIfFull(Vertx vertx, String model) {
-    long fullFor = fullForSeconds(vertx, model);
-    if (fullFor > 0) {
-      vertx.sharedData().<String, QueueGauge>getLocalMap(MAP).get(model).refusedBeforeUpload.increment();
-    }
-    return fullFor;
-  }
-
-  /** Uploads refused with {@code queue_full} before their body was read. */
-  long refusedBeforeUpload() {
-    return refusedBeforeUpload.sum();
-  }
-
-  /**
-   * When {@code model}'s queue in this process is full now: a rough number of seconds until it has room
-   * (at least 1, from the mean batch time), else 0 (room, or no local queue for that model).
-   */
-  public static long fullForSeconds(Vertx vertx, String model) {
     QueueGauge g = vertx.sharedData().<String, QueueGauge>getLocalMap(MAP).get(model);
     if (g == null) {
       return 0;
@@ -56,8 +41,14 @@ public final class QueueGauge implements Shareable {
     if (depth < g.capacity) {
       return 0;
     }
+    g.refusedBeforeUpload.increment();
     double batchNanos = g.engine.stats().meanBatchNanos();
     long batchesAhead = (depth + g.maxBatch - 1L) / g.maxBatch;
     return Math.max(1, (long) Math.ceil(batchNanos * batchesAhead / NANOS_PER_SECOND));
+  }
+
+  /** Uploads refused with {@code queue_full} before their body was read. */
+  long refusedBeforeUpload() {
+    return refusedBeforeUpload.sum();
   }
 }

@@ -142,14 +142,14 @@ public final class ForegroundEstimator {
     byte[][] masks = bandMasks(alpha, w, h, lws, lhs, firstPartial);
 
     // Level 0 is one pixel; its F and B start as that pixel's colour.
-    Level prev = new Level(Grid.coarse(img, alpha, 1, 1, null), null, null);
+    Level prev = new Level(Grid.coarse(img, alpha, 1, 1, null), null);
     for (int lv = 1; lv < levels; lv++) {
       int lw = lws[lv];
       int lh = lhs[lv];
       Grid g = lv < firstPartial ? Grid.coarse(img, alpha, lw, lh, prev.grid)
           : nearBand(img, alpha, lw, lh, masks[lv], prev);
       g.solve(iterationsFor(lw, lh), reg, gw);
-      prev = new Level(g, lv < firstPartial ? null : g.slots, prev);
+      prev = new Level(g, prev);
     }
     int[] out = new int[img.pixelCount()];
     finestLevel(img, alpha, prev, out, iterationsFor(w, h), reg, gw, stripBandPixels);
@@ -504,11 +504,11 @@ public final class ForegroundEstimator {
     final int[] slots;
     final Level coarser;
 
-    Level(Grid grid, int[] slots, Level coarser) {
+    Level(Grid grid, Level coarser) {
       this.grid = grid;
       this.width = grid.width;
       this.height = grid.height;
-      this.slots = slots;
+      this.slots = grid.slots;
       this.coarser = coarser;
     }
 
