@@ -8,7 +8,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -53,9 +52,7 @@ public final class HttpVerticle extends VerticleBase {
     JsonObject all = config();
     JsonObject http = all.getJsonObject("server");
     int maxMessage = AppConfig.requireInt(all.getJsonObject("websocket"), "maxMessageBytes");
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(AppConfig.requireString(http, "host"))
-        .setPort(AppConfig.requireInt(http, "port"))
+    server = vertx.createHttpServer(HttpServers.options(http, AppConfig.requireInt(http, "port"))
         .setMaxWebSocketMessageSize(maxMessage)
         .setMaxWebSocketFrameSize(maxMessage)
         // 100 Continue only once the head passed the checks (BodyCollector), never before them

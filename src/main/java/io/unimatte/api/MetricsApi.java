@@ -17,7 +17,6 @@ import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
@@ -210,10 +209,9 @@ public final class MetricsApi {
     route(router, BackendRegistries.getDefaultNow(), models,
         () -> vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "a worker serves /metrics only", 0));
-    String host = AppConfig.requireString(config.section("server"), "host");
-    return vertx.createHttpServer(new HttpServerOptions().setHost(host).setPort(port)).requestHandler(router)
+    return vertx.createHttpServer(HttpServers.options(config.section("server"), port)).requestHandler(router)
         .listen().map(server -> {
-          LOG.info("event=worker_metrics_listening host=" + host + " port=" + server.actualPort());
+          LOG.info("event=worker_metrics_listening host=" + AppConfig.requireString(config.section("server"), "host") + " port=" + server.actualPort());
           return null;
         });
   }

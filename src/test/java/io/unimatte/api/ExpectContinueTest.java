@@ -122,8 +122,9 @@ class ExpectContinueTest {
   @Test
   void everyUploadRouteContinuesAtOnceAndRefusesBeforeTheBody() throws Exception {
     TinyModel.write(models, "tiny");
-    try (TestServer server = TestServer.start(models, "tiny", null,
-        cfg -> cfg.getJsonObject("server").put("maxInFlightBytes", BUDGET))) {
+    // h2c on (off by default, see HttpServers): the HTTP/2 part below speaks it with prior knowledge
+    try (TestServer server = TestServer.start(models, "tiny", null, cfg -> cfg.getJsonObject("server")
+        .put("maxInFlightBytes", BUDGET).put(HttpServers.HTTP2_CLEAR_TEXT, true))) {
       try (RawHttp c = RawHttp.connect(server.port())) {
         // a first exchange loads what the first request of a fresh JVM loads; then the bound applies
         assertEquals(200, continued(c, "/api/v1/matte?output=alpha", png("image"), new long[1]).status());

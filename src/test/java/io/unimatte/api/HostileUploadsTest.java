@@ -283,7 +283,8 @@ class HostileUploadsTest {
 
   private static Map<String, Double> metrics(int port) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + port + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse.BodyHandlers.ofString());
     Map<String, Double> out = new java.util.HashMap<>();
     Matcher m = METRIC.matcher(r.body());
     while (m.find()) {

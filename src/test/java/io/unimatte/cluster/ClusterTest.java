@@ -52,7 +52,7 @@ class ClusterTest {
   @TempDir
   Path tmp;
   private final List<Process> nodes = new ArrayList<>();
-  // HTTP/1.1 like curl: the JDK client's h2c upgrade of a first GET sometimes never completed (see TestServer)
+  // HTTP/1.1 like curl (see TestServer)
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
   private int httpPort;

@@ -33,7 +33,7 @@ public final class TestServer implements AutoCloseable {
   private final int port;
   private final java.util.concurrent.atomic.AtomicInteger blocked = new java.util.concurrent.atomic.AtomicInteger();
   private java.util.logging.Handler blockedWatcher;
-  // HTTP/1.1 like curl: the JDK client's h2c upgrade of a first GET sometimes never completed here (JDK 17)
+  // HTTP/1.1 like curl; HttpServersTest is the one that asks for the h2c upgrade
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
