@@ -329,4 +329,43 @@ class PngEncoderTest {
     assertThrows(IllegalArgumentException.class, () -> enc.encodeRgba(2, 2, new int[3]));
     assertThrows(IllegalArgumentException.class, () -> enc.encodeGray(2, 2, null));
   }
+
+  @Test
+  void runsDeflateWritesPngsEveryDecoderReadsWithTheSamePixels() throws Exception {
+    PngEncoder runs = new PngEncoder(PngEncoder.Deflate.RUNS, PngEncoder.DEFAULT_LEVEL);
+    assertEquals(PngEncoder.Deflate.RUNS, PngEncoder.Deflate.parse("runs"));
+    assertThrows(IllegalArgumentException.class, () -> PngEncoder.Deflate.parse("lz4"));
+    // tiny, noise, and grey/RGB
+    assertArrayEquals(new int[] {0x12345678}, decodeWithOurDecoder(runs.encodeRgba(1, 1, new int[] {0x12345678})));
+    int[] column = {0xFF000000, 0x00FFFFFF, 0x80808080};
+    assertArrayEquals(column, decodeWithOurDecoder(runs.encodeRgba(1, 3, column)));
+    int[] noise = new Random(5).ints(61 * 47).toArray();
+    assertArrayEquals(noise, decodeWithOurDecoder(runs.encodeRgba(61, 47, noise)));
+    BufferedImage rgb = readWithImageIO(runs.encodeRgb(61, 47, noise));
+    assertEquals(noise[100] | 0xFF000000, rgb.getRGB(100 % 61, 100 / 61));
+    byte[] grey = new byte[200 * 33];
+    new Random(9).nextBytes(grey);
+    int[] samples = readWithImageIO(runs.encodeGray(200, 33, grey)).getRaster().getSamples(0, 0, 200, 33, 0, (int[]) null);
+    for (int k = 0; k < samples.length; k++) {
+      assertEquals(grey[k] & 0xFF, samples[k], "grey pixel " + k);
+    }
+    // a photo-like cutout in one part and split over 3 (one zlib stream either way)
+    int w = 700;
+    int h = 1500;
+    int[] argb = photoLike(w, h, 11);
+    for (int parts : new int[] {1, 3}) {
+      byte[] png = Parallel.with(parts, () -> runs.encodeRgba(w, h, argb));
+      assertArrayEquals(argb, decodeWithOurDecoder(png), parts + " part(s)");
+      assertEquals(argb[w * h / 2 + 3], readWithImageIO(png).getRGB(3, h / 2));
+      Inflater inf = new Inflater();
+      inf.setInput(zlibStream(png));
+      byte[] raw = new byte[(w * 4 + 1) * h + 1];
+      assertEquals((w * 4 + 1) * h, inf.inflate(raw));
+      assertTrue(inf.finished(), "one complete zlib stream, its Adler-32 right");
+      assertEquals(0, inf.getRemaining(), "nothing after the stream");
+      inf.end();
+      // sizes against zlib are measured on real cutouts (bench/README, PngDeflateBench), not on this pattern
+      assertTrue(png.length < raw.length / 2, "compresses: " + png.length + " of " + raw.length + " bytes");
+    }
+  }
 }

@@ -84,7 +84,8 @@ public final class DefaultMattingService implements MattingService {
     this.pool = vertx.createSharedWorkerExecutor(IMAGING_POOL, poolSize);
     this.decoder = new ImageDecoder(new ImageLimits(AppConfig.requireLong(imaging, "maxBytes"),
         AppConfig.requireLong(imaging, "maxPixels"), AppConfig.requireInt(imaging, "maxFrames")));
-    this.png = new PngEncoder(AppConfig.requireInt(imaging, "pngCompressionLevel"));
+    this.png = new PngEncoder(PngEncoder.Deflate.parse(AppConfig.requireString(imaging, "pngDeflate")),
+        AppConfig.requireInt(imaging, "pngCompressionLevel"));
     this.webp = new WebpEncoder(AppConfig.requireBoolean(imaging, "webp"), AppConfig.requireInt(imaging, "webpEffort"));
     // loads the native encoder now, at start-up, not on an event loop when the first format=webp arrives
     LOG.info("event=webp_output available=" + webp.available()

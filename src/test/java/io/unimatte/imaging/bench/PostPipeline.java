@@ -25,9 +25,11 @@ public final class PostPipeline {
   private static final QualitySettings QUALITY = new QualitySettings(true, true, RefineOptions.DEFAULTS,
       new ForegroundEstimator(), MatteConfidence.DEFAULT_REVIEW_THRESHOLD);
   private static final OutputOptions CUTOUT = OutputOptions.DEFAULT;
-  /** {@code -Dunimatte.pngLevel=L}, or per build {@code -Dunimatte.pngLevel.A=L} (the class loader's name). */
-  private static final PngEncoder PNG = new PngEncoder(Integer.getInteger("unimatte.pngLevel."
-      + PostPipeline.class.getClassLoader().getName(), Integer.getInteger("unimatte.pngLevel", PngEncoder.DEFAULT_LEVEL)));
+  /**
+   * {@code -Dunimatte.pngLevel=L} and {@code -Dunimatte.pngDeflate=zlib|runs}, or per build
+   * {@code -Dunimatte.pngLevel.A=L}, {@code -Dunimatte.pngDeflate.B=runs} (the class loader's name).
+   */
+  private static final PngEncoder PNG = png();
   /**
    * {@code -Dunimatte.parts=N}: the split the server allows when its pool is otherwise idle (builds
    * without {@code imaging.Parallel} ignore it). Looked up by reflection, so this class still links
@@ -120,5 +122,14 @@ public final class PostPipeline {
   public static byte[] refined(int w, int h, int[] argb, float[] model, int mw, int mh) {
     DecodedImage img = new DecodedImage(w, h, argb, "jpeg", false, 1);
     return OutputRenderer.refineAlpha(img, Resizer.upscaleAlpha(model, mw, mh, w, h), CUTOUT, QUALITY);
+  }
+
+  private static PngEncoder png() {
+    String build = PostPipeline.class.getClassLoader().getName();
+    int level = Integer.getInteger("unimatte.pngLevel." + build,
+        Integer.getInteger("unimatte.pngLevel", PngEncoder.DEFAULT_LEVEL));
+    String deflate = System.getProperty("unimatte.pngDeflate." + build, System.getProperty("unimatte.pngDeflate"));
+    // only named when asked for, so that builds older than the choice still link
+    return deflate == null ? new PngEncoder(level) : new PngEncoder(PngEncoder.Deflate.parse(deflate), level);
   }
 }
