@@ -53,6 +53,7 @@ final class RunDeflater {
   /** The order RFC 1951 sends the code-length code lengths in. */
   private static final int[] CODE_LENGTH_ORDER = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
   private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
   static {
     for (int code = 0; code < LENGTH_BASE.length; code++) {
@@ -191,8 +192,16 @@ final class RunDeflater {
     return n;
   }
 
+  /** How many bytes from {@code i} on repeat those {@code distance} before, up to {@code room}; 8 at a time. */
   private static int matchLength(byte[] d, int i, int distance, int room) {
     int k = 0;
+    while (k + Long.BYTES <= room) {
+      long diff = (long) LONG.get(d, i + k) ^ (long) LONG.get(d, i + k - distance);
+      if (diff != 0) {
+        return k + (Long.numberOfTrailingZeros(diff) >>> 3);
+      }
+      k += Long.BYTES;
+    }
     while (k < room && d[i + k] == d[i + k - distance]) {
       k++;
     }
