@@ -17,6 +17,7 @@ import io.unimatte.inference.ModelCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
@@ -209,9 +210,10 @@ public final class MetricsApi {
     route(router, BackendRegistries.getDefaultNow(), models,
         () -> vertx.sharedData().<String, JsonObject>getLocalMap(InferenceVerticle.STATUS_MAP));
     router.errorHandler(404, ctx -> ApiErrors.send(ctx, ErrorCode.NOT_FOUND, "a worker serves /metrics only", 0));
-    return vertx.createHttpServer(HttpServers.options(config.section("server"), port)).requestHandler(router)
+    HttpServerOptions options = HttpServers.options(config.section("server"), port);
+    return vertx.createHttpServer(options).requestHandler(router)
         .listen().map(server -> {
-          LOG.info("event=worker_metrics_listening host=" + AppConfig.requireString(config.section("server"), "host") + " port=" + server.actualPort());
+          LOG.info("event=worker_metrics_listening host=" + options.getHost() + " port=" + server.actualPort());
           return null;
         });
   }
